@@ -1,0 +1,101 @@
+"""JSON encoding of state values, for persisters and the run database.
+
+State is stored as JSON, never pickled: a database may come from another machine, and opening it
+must not run code. A value JSON cannot hold (a custom object, a set, bytes) is stored as a tagged
+record with its type name and repr, plus a JSON rendering where one exists (pydantic models,
+dataclasses, sets). Reading it back gives an `OpaqueValue` that shows as the original repr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+TAG = "__burrdesk_opaque__"
+_MAX_REPR = 10_000
+
+
+@dataclasses.dataclass(frozen=True)
+class OpaqueValue:
+    """A stored value that JSON could not hold; carries its type name and repr, not the object."""
+
+    type_name: str
+    repr_text: str
+    value: Any = None
+
+    def __repr__(self) -> str:
+        return self.repr_text
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {TAG: self.type_name, "repr": self.repr_text}
+        if self.value is not None:
+            record["value"] = self.value
+        return record
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _json_rendering(value: Any) -> Any:
+    """A JSON-compatible view of a non-JSON value, or None when there is no obvious one."""
+    try:
+        if hasattr(value, "model_dump"):
+            return value.model_dump(mode="json")
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return json.loads(dumps(dataclasses.asdict(value)))
+        if isinstance(value, (set, frozenset)):
+            return json.loads(dumps(sorted(value, key=repr)))
+        if isinstance(value, (bytes, bytearray)):
+            return value.decode("utf-8", errors="replace")
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+    except Exception:  # noqa: BLE001 - a rendering is best-effort; the repr is always kept
+        return None
+    return None
+
+
+def _tag(value: Any) -> dict[str, Any]:
+    if isinstance(value, OpaqueValue):
+        return value.to_json()
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not lose the step
+        text = f"<unrepresentable {_type_name(value)}: {exc}>"
+    if len(text) > _MAX_REPR:
+        text = text[:_MAX_REPR] + "…"
+    return OpaqueValue(_type_name(value), text, _json_rendering(value)).to_json()
+
+
+def _untag(record: dict[str, Any]) -> Any:
+    if TAG in record:
+        return OpaqueValue(str(record[TAG]), str(record.get("repr", "")), record.get("value"))
+    return record
+
+
+def dumps(value: Any) -> str:
+    """Encodes any value as compact JSON text; non-JSON values become tagged records."""
+    return json.dumps(value, default=_tag, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """Decodes `dumps` output; tagged records come back as `OpaqueValue`."""
+    return json.loads(text, object_hook=_untag)
+
+
+def to_jsonable(value: Any) -> Any:
+    """The plain-JSON form of a value (tagged records stay plain dicts)."""
+    return json.loads(dumps(value))
+
+
+def from_jsonable(value: Any) -> Any:
+    """Turns tagged records inside an already-parsed JSON value into `OpaqueValue`s."""
+    if isinstance(value, dict):
+        if TAG in value:
+            return _untag(value)
+        return {k: from_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_jsonable(v) for v in value]
+    return value
