@@ -79,7 +79,9 @@ class Action(Function, Reducer, abc.ABC):
     def with_name(self, name: str) -> Action:
         """A copy of this action carrying `name` (an action is named once)."""
         if getattr(self, "_name", None) is not None:
-            raise ValueError(f"Action {self._name!r} already has a name; cannot rename it {name!r}.")
+            raise ValueError(
+                f"Action {self._name!r} already has a name; cannot rename it {name!r}."
+            )
         named = copy.copy(self)
         named._name = name
         return named
@@ -212,7 +214,9 @@ class FunctionBasedAction(SingleStepAction):
 
 
 def _copy_function(fn: types.FunctionType) -> types.FunctionType:
-    clone = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    clone = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+    )
     clone.__dict__.update(fn.__dict__)
     clone.__kwdefaults__ = fn.__kwdefaults__
     clone.__qualname__ = fn.__qualname__
@@ -238,7 +242,9 @@ class action:  # noqa: N801 - named like Burr's decorator so imports carry over
         self.tags = tags
 
     def __call__(self, fn: Callable) -> Callable:
-        setattr(fn, ACTION_FUNCTION, FunctionBasedAction(fn, self.reads, self.writes, tags=self.tags))
+        setattr(
+            fn, ACTION_FUNCTION, FunctionBasedAction(fn, self.reads, self.writes, tags=self.tags)
+        )
         fn.bind = types.MethodType(bind, fn)  # type: ignore[attr-defined]
         return fn
 

@@ -58,7 +58,9 @@ class Condition(Function):
         def resolve(state: State) -> bool:
             return bool(compiled.evaluate(state._values))  # noqa: SLF001 - hot path
 
-        return Condition(list(compiled.names), resolve, name=expression, kind="expr", spec=expression)
+        return Condition(
+            list(compiled.names), resolve, name=expression, kind="expr", spec=expression
+        )
 
     safe_expr = expr
 
@@ -149,7 +151,11 @@ class Condition(Function):
 
     def __invert__(self) -> Condition:
         return Condition(
-            self._keys, lambda state: not self._resolver(state), name=f"~{self._name}", kind="not", spec=self
+            self._keys,
+            lambda state: not self._resolver(state),
+            name=f"~{self._name}",
+            kind="not",
+            spec=self,
         )
 
     def __repr__(self) -> str:

@@ -125,7 +125,9 @@ class GraphBuilder:
         names: set[str] = set()
         for candidate in self.actions:
             if candidate.name in names:
-                raise GraphError(f"Action {candidate.name!r} is added twice; action names must be unique.")
+                raise GraphError(
+                    f"Action {candidate.name!r} is added twice; action names must be unique."
+                )
             names.add(candidate.name)
         by_name = {a.name: a for a in self.actions}
         transitions: list[Transition] = []

@@ -60,9 +60,12 @@ def _power(base: Any, exponent: Any) -> Any:
 
 def _multiply(left: Any, right: Any) -> Any:
     for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
-            if count * max(len(seq), 1) > _MAX_REPEAT:
-                raise ValueError("repetition is too large for a condition")
+        if (
+            isinstance(seq, (str, list, tuple))
+            and isinstance(count, int)
+            and count * max(len(seq), 1) > _MAX_REPEAT
+        ):
+            raise ValueError("repetition is too large for a condition")
     return left * right
 
 
@@ -153,7 +156,9 @@ class _Compiler:
         self.names = names
 
     def reject(self, node: ast.AST, what: str) -> ExpressionError:
-        return ExpressionError(f"{what} is not allowed", self.source, getattr(node, "col_offset", None))
+        return ExpressionError(
+            f"{what} is not allowed", self.source, getattr(node, "col_offset", None)
+        )
 
     def build(self, node: ast.AST) -> Evaluator:
         method = getattr(self, f"_{type(node).__name__}", None)
@@ -184,7 +189,7 @@ class _Compiler:
                 raise self.reject(node, f"the comparison {type(op).__name__}")
             rest.append((fn, self.build(comparator)))
         if len(rest) == 1:
-            (fn, right), = rest
+            ((fn, right),) = rest
             return lambda values: fn(first(values), right(values))
 
         def chain(values: Mapping[str, Any]) -> bool:
@@ -201,6 +206,7 @@ class _Compiler:
     def _BoolOp(self, node: ast.BoolOp) -> Evaluator:
         parts = [self.build(v) for v in node.values]
         if isinstance(node.op, ast.And):
+
             def conj(values: Mapping[str, Any]) -> Any:
                 result: Any = True
                 for part in parts:
@@ -244,7 +250,9 @@ class _Compiler:
         return lambda values: container(values)[index(values)]
 
     def _Slice(self, node: ast.Slice) -> Evaluator:
-        parts = [self.build(p) if p is not None else None for p in (node.lower, node.upper, node.step)]
+        parts = [
+            self.build(p) if p is not None else None for p in (node.lower, node.upper, node.step)
+        ]
         lower, upper, step = parts
         return lambda values: slice(
             lower(values) if lower else None,
@@ -270,7 +278,9 @@ class _Compiler:
     def _Dict(self, node: ast.Dict) -> Evaluator:
         if any(k is None for k in node.keys):
             raise self.reject(node, "dict unpacking with **")
-        pairs = [(self.build(k), self.build(v)) for k, v in zip(node.keys, node.values, strict=True)]
+        pairs = [
+            (self.build(k), self.build(v)) for k, v in zip(node.keys, node.values, strict=True)
+        ]
         return lambda values: {k(values): v(values) for k, v in pairs}
 
     def _Call(self, node: ast.Call) -> Evaluator:

@@ -1,0 +1,56 @@
+"""The burrdesk engine: a Burr-compatible state-machine core with no Qt and no openai.
+
+Code written for `burr.core` runs after changing `from burr.core import ...` to
+`from burrdesk.engine import ...`.
+"""
+
+from burrdesk.engine.actions import (
+    Action,
+    Function,
+    FunctionBasedAction,
+    Input,
+    Reducer,
+    Result,
+    SingleStepAction,
+    action,
+    bind,
+)
+from burrdesk.engine.application import (
+    Application,
+    ApplicationBuilder,
+    ApplicationContext,
+    ParentPointer,
+)
+from burrdesk.engine.conditions import Condition, default, expr, lmda, safe_expr, when
+from burrdesk.engine.graph import ApplicationGraph, Graph, GraphBuilder, GraphError, Transition
+from burrdesk.engine.restricted_expression import ExpressionError
+from burrdesk.engine.state import State
+
+__all__ = [
+    "Action",
+    "Application",
+    "ApplicationBuilder",
+    "ApplicationContext",
+    "ApplicationGraph",
+    "Condition",
+    "ExpressionError",
+    "Function",
+    "FunctionBasedAction",
+    "Graph",
+    "GraphBuilder",
+    "GraphError",
+    "Input",
+    "ParentPointer",
+    "Reducer",
+    "Result",
+    "SingleStepAction",
+    "State",
+    "Transition",
+    "action",
+    "bind",
+    "default",
+    "expr",
+    "lmda",
+    "safe_expr",
+    "when",
+]

@@ -1,0 +1,1 @@
+"""Qt-free data models: flow documents, run-database records and settings."""
