@@ -143,7 +143,8 @@ def compile_expression(source: str) -> CompiledExpression:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        column = (exc.offset - 1) if exc.offset else None
+        text = source.strip()
+        column = (exc.offset - 1) if exc.offset else len(text)  # offset 0: "ended too early"
         raise ExpressionError(f"syntax error: {exc.msg}", source, column) from None
     names: dict[str, None] = {}
     run = _Compiler(source, names).build(tree.body)
@@ -285,6 +286,8 @@ class _Compiler:
 
     def _Call(self, node: ast.Call) -> Evaluator:
         func = node.func
+        if isinstance(func, ast.Attribute):
+            raise self.reject(func, "attribute access (calling a method)")
         if not isinstance(func, ast.Name) or func.id not in SAFE_BUILTINS:
             called = func.id if isinstance(func, ast.Name) else ast.unparse(func)
             allowed = ", ".join(SAFE_BUILTINS)

@@ -1,0 +1,60 @@
+"""JSON encoding of state values: never pickle, tag what JSON cannot hold."""
+
+import dataclasses
+import datetime
+
+from pydantic import BaseModel
+
+from burrdesk.engine.state_codec import TAG, OpaqueValue, dumps, from_jsonable, loads, to_jsonable
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+@dataclasses.dataclass
+class Box:
+    width: int
+
+
+def test_plain_json_values_round_trip_unchanged():
+    value = {"a": [1, 2.5, "s", None, True], "b": {"nested": []}}
+    assert loads(dumps(value)) == value
+
+
+def test_pydantic_dataclass_set_bytes_and_datetime_become_tagged_with_a_rendering():
+    decoded = loads(dumps([Point(x=1, y=2), Box(3), {2, 1}, b"hi", datetime.date(2026, 1, 2)]))
+    assert all(isinstance(v, OpaqueValue) for v in decoded)
+    point, box, numbers, raw, day = decoded
+    assert point.type_name.endswith("Point") and point.value == {"x": 1, "y": 2}
+    assert box.value == {"width": 3}
+    assert numbers.value == [1, 2]
+    assert raw.value == "hi"
+    assert day.value == "2026-01-02"
+
+
+def test_broken_repr_does_not_lose_the_value():
+    class Broken:
+        def __repr__(self):
+            raise RuntimeError("boom")
+
+    decoded = loads(dumps(Broken()))
+    assert "unrepresentable" in decoded.repr_text and "boom" in decoded.repr_text
+
+
+def test_opaque_values_re_encode_to_the_same_record():
+    first = dumps(object())
+    assert dumps(loads(first)) == first
+
+
+def test_to_and_from_jsonable_are_inverse_for_tagged_records():
+    plain = to_jsonable({"v": {1, 2}})
+    assert plain["v"][TAG] == "set"
+    assert isinstance(from_jsonable(plain)["v"], OpaqueValue)
+
+
+def test_a_stored_record_cannot_execute_code_on_load():
+    hostile = '{"__burrdesk_opaque__": "os.system", "repr": "__import__(\'os\').system(\'x\')"}'
+    value = loads(hostile)
+    assert isinstance(value, OpaqueValue) and value.type_name == "os.system"
