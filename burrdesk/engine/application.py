@@ -582,11 +582,6 @@ class ApplicationBuilder:
         if on_every != "step":
             raise ValueError(f"on_every={on_every!r} is not supported; only 'step' is.")
         if isinstance(persister, BaseStateSaver):
-            if not persister.is_initialized():
-                raise RuntimeError(
-                    f"The persister {type(persister).__name__} is not initialized: call its "
-                    "initialize() method first (it creates the table)."
-                )
             self.lifecycle_adapters.append(PersisterHook(persister))
         else:
             self.lifecycle_adapters.append(persister)
@@ -665,6 +660,21 @@ class ApplicationBuilder:
                 state = state.wipe(delete=[PRIOR_STEP])
         return state
 
+    def _check_persister_initialized(self) -> None:
+        """Checked at build time, as Burr does, so initialize() may come after the builder call."""
+        persister = self.state_persister
+        if persister is None or not hasattr(persister, "is_initialized"):
+            return
+        try:
+            ready = persister.is_initialized()
+        except NotImplementedError:
+            return
+        if not ready:
+            raise RuntimeError(
+                f"The persister {type(persister).__name__} is not initialized: call its "
+                "initialize() method before build() (it creates the table)."
+            )
+
     def build(self) -> Application:
         if self._prebuilt_graph is not None:
             graph = self._prebuilt_graph
@@ -690,6 +700,7 @@ class ApplicationBuilder:
             )
         if self.sequence_id is not None:
             state = state.update(**{SEQUENCE_ID: self.sequence_id})
+        self._check_persister_initialized()
         adapter_set = LifecycleAdapterSet(*self.lifecycle_adapters)
         app = Application(
             graph=graph,

@@ -139,12 +139,12 @@ class GraphBuilder:
                         f"Transition {source!r} -> {target!r}: {role} {end!r} is not an action "
                         f"(actions are {sorted(by_name)})."
                     )
-            if source in has_default:
-                raise GraphError(
-                    f"Transition {source!r} -> {target!r} can never be taken: "
-                    f"an earlier default transition from {source!r} always matches first."
-                )
             if condition is default:
+                if source in has_default:
+                    raise GraphError(
+                        f"Action {source!r} has two default transitions; the second, to "
+                        f"{target!r}, can never be taken."
+                    )
                 has_default.add(source)
             transitions.append(Transition(by_name[source], by_name[target], condition))
         return Graph(list(self.actions), transitions)

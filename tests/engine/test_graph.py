@@ -42,9 +42,9 @@ def test_no_actions_at_all():
         ApplicationBuilder().with_entrypoint("x").build()
 
 
-def test_a_transition_after_a_default_from_the_same_source_is_unreachable():
-    with pytest.raises(GraphError, match="can never be taken"):
-        _builder().with_transitions(("first", "second"), ("first", "first", expr("x > 0"))).build()
+def test_two_default_transitions_from_one_action_are_refused():
+    with pytest.raises(GraphError, match="two default transitions"):
+        _builder().with_transitions(("first", "second"), ("first", "first")).build()
 
 
 def test_malformed_transition_and_condition():

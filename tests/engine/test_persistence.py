@@ -125,7 +125,7 @@ def test_override_state_values_apply_on_top_of_the_loaded_state(persister):
 def test_uninitialized_sqlite_persister_is_refused(tmp_path):
     p = SQLitePersister(db_path=str(tmp_path / "x.db"))
     with pytest.raises(RuntimeError, match="not initialized"):
-        builder(p)
+        builder(p).with_state(n=0).with_entrypoint("count").build()
 
 
 def test_sqlite_rows_use_burrs_columns_and_json_state(tmp_path):

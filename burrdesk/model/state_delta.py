@@ -1,0 +1,97 @@
+"""What a step changed in the state, stored compactly, and the diff between any two states.
+
+A delta is a JSON object with up to three parts:
+  {"set": {key: value}, "append": {key: [new items]}, "delete": [key, ...]}
+`append` is used when a list grew at its end (a chat history gaining a message), so a run whose
+history grows stores each message once instead of the whole history at every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from burrdesk.model.run_records import KeyChange, StateDiff
+
+Delta = dict[str, Any]
+
+
+def _is_internal(key: str) -> bool:
+    return key.startswith("__")
+
+
+def compute_delta(
+    before: Mapping[str, Any], after: Mapping[str, Any], always: Iterable[str] = ()
+) -> Delta:
+    """The delta that turns `before` into `after` (internal `__` keys are left out).
+
+    Unchanged values are recognised by identity first (the engine shares them between states),
+    so a step costs time in proportion to the keys it touched; `always` names keys recorded
+    even when their value object is the same (a value mutated in place).
+    """
+    forced = set(always)
+    set_part: dict[str, Any] = {}
+    append_part: dict[str, list[Any]] = {}
+    for key, value in after.items():
+        if _is_internal(key):
+            continue
+        old = before.get(key, _ABSENT)
+        if old is value and key not in forced:
+            continue
+        if old is _ABSENT:
+            set_part[key] = value
+        elif type(old) is list and type(value) is list and _extends(old, value):
+            if len(value) > len(old):
+                append_part[key] = value[len(old) :]
+        elif old != value or key in forced:
+            set_part[key] = value
+    delete_part = [k for k in before if k not in after and not _is_internal(k)]
+    delta: Delta = {}
+    if set_part:
+        delta["set"] = set_part
+    if append_part:
+        delta["append"] = append_part
+    if delete_part:
+        delta["delete"] = delete_part
+    return delta
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_ABSENT: Any = _Absent()
+
+
+def _extends(old: list[Any], new: list[Any]) -> bool:
+    return len(new) >= len(old) and new[: len(old)] == old
+
+
+def apply_delta(values: dict[str, Any], delta: Mapping[str, Any]) -> None:
+    """Applies a delta in place (used when rebuilding a state from a checkpoint)."""
+    for key, value in (delta.get("set") or {}).items():
+        values[key] = value
+    for key, items in (delta.get("append") or {}).items():
+        current = values.get(key)
+        values[key] = [*current, *items] if isinstance(current, list) else list(items)
+    for key in delta.get("delete") or ():
+        values.pop(key, None)
+
+
+def changed_keys(delta: Mapping[str, Any]) -> list[str]:
+    """Every key a delta touches, in a stable order."""
+    keys = [*(delta.get("set") or {}), *(delta.get("append") or {}), *(delta.get("delete") or ())]
+    return list(dict.fromkeys(keys))
+
+
+def diff_states(old: Mapping[str, Any], new: Mapping[str, Any]) -> StateDiff:
+    """Added, removed and changed keys between two states, with old and new values."""
+    added = {k: new[k] for k in new if k not in old and not _is_internal(k)}
+    removed = {k: old[k] for k in old if k not in new and not _is_internal(k)}
+    changed = [
+        KeyChange(key=k, old=old[k], new=new[k])
+        for k in new
+        if k in old and not _is_internal(k) and old[k] != new[k]
+    ]
+    return StateDiff(added=added, removed=removed, changed=changed)
