@@ -80,6 +80,7 @@ class Application:
         parent_pointer: ParentPointer | None = None,
         state_persister: Any = None,
         state_initializer: Any = None,
+        tracker: Any = None,
     ):
         self._graph = graph
         self._state = state
@@ -91,6 +92,7 @@ class Application:
         self._parent_pointer = parent_pointer
         self._state_persister = state_persister
         self._state_initializer = state_initializer
+        self._tracker = tracker
         self._prepared = {a.name: _PreparedAction(a) for a in graph.actions}
         self._next: Any = _UNSET
 
@@ -166,6 +168,7 @@ class Application:
             partition_key=self._partition_key,
             sequence_id=self.sequence_id,
             action_name=action_name,
+            tracker=self._tracker,
             state_persister=self._state_persister,
             state_initializer=self._state_initializer,
         )
@@ -510,6 +513,7 @@ class ApplicationBuilder:
         self.fork_from_sequence_id: int | None = None
         self.override_state_values: dict[str, Any] = {}
         self.parent_pointer: ParentPointer | None = None
+        self.tracker: Any = None
 
     def _graph(self) -> GraphBuilder:
         if self._prebuilt_graph is not None:
@@ -573,6 +577,28 @@ class ApplicationBuilder:
 
     def with_hooks(self, *adapters: Any) -> ApplicationBuilder:
         self.lifecycle_adapters.extend(adapters)
+        return self
+
+    def with_tracker(
+        self,
+        tracker: Any = "sqlite",
+        project: str = "default",
+        params: dict[str, Any] | None = None,
+    ) -> ApplicationBuilder:
+        """Records every step in a run database (as Burr's `with_tracker`).
+
+        `tracker` is "sqlite" (or Burr's "local") with `params={"db_path": ...}` (the default
+        database when omitted), or a tracker object such as `RunDatabaseTracker`.
+        """
+        if isinstance(tracker, str):
+            if tracker not in ("sqlite", "local"):
+                raise ValueError(f"Unknown tracker {tracker!r}: use 'sqlite' or a tracker object.")
+            from burrdesk.engine.tracking import RunDatabaseTracker
+
+            options = dict(params or {})
+            tracker = RunDatabaseTracker(options.pop("db_path", None), project=project, **options)
+        self.tracker = tracker
+        self.lifecycle_adapters.append(tracker)
         return self
 
     def with_state_persister(self, persister: Any, on_every: str = "step") -> ApplicationBuilder:
@@ -713,6 +739,7 @@ class ApplicationBuilder:
             parent_pointer=self.parent_pointer,
             state_persister=self.state_persister,
             state_initializer=self.state_initializer,
+            tracker=self.tracker,
         )
         adapter_set.call_post_application_create(
             state=app.state,

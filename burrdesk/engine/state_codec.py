@@ -77,14 +77,18 @@ def _untag(record: dict[str, Any]) -> Any:
     return record
 
 
+_ENCODER = json.JSONEncoder(default=_tag, ensure_ascii=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(object_hook=_untag)
+
+
 def dumps(value: Any) -> str:
     """Encodes any value as compact JSON text; non-JSON values become tagged records."""
-    return json.dumps(value, default=_tag, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:
     """Decodes `dumps` output; tagged records come back as `OpaqueValue`."""
-    return json.loads(text, object_hook=_untag)
+    return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
 
 
 def to_jsonable(value: Any) -> Any:

@@ -1,0 +1,60 @@
+"""A JSON description of an application's graph, stored with each run so it can be drawn later.
+
+Conditions are described by kind and data (`expr` text, `when` keyword arguments, operands of
+`~`, `|`, `&`), not by code, so a reader never has to execute anything to show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from burrdesk.engine.conditions import Condition
+from burrdesk.engine.graph import ApplicationGraph
+from burrdesk.engine.state_codec import to_jsonable
+
+
+def describe_condition(condition: Condition) -> dict[str, Any]:
+    description: dict[str, Any] = {"kind": condition.kind, "name": condition.name}
+    if condition.kind == "expr":
+        description["expr"] = condition.spec
+    elif condition.kind == "when":
+        description["when"] = to_jsonable(condition.spec)
+    elif condition.kind == "not":
+        description["operand"] = describe_condition(condition.spec)
+    elif condition.kind in ("or", "and"):
+        description["operands"] = [describe_condition(c) for c in condition.spec]
+    return description
+
+
+def _source_of(action: Any) -> str | None:
+    try:
+        return action.get_source()
+    except (OSError, TypeError):
+        return None
+
+
+def describe_graph(graph: ApplicationGraph, *, include_source: bool = True) -> dict[str, Any]:
+    """Actions (with reads, writes, inputs, tags and source) and ordered transitions."""
+    actions = []
+    for action in graph.actions:
+        required, optional = action.optional_and_required_inputs
+        entry: dict[str, Any] = {
+            "name": action.name,
+            "reads": list(action.reads),
+            "writes": list(action.writes),
+            "inputs": sorted(i for i in required if not i.startswith("__")),
+            "optional_inputs": sorted(i for i in optional if not i.startswith("__")),
+            "tags": list(action.tags),
+            "async": action.is_async(),
+        }
+        if include_source:
+            entry["source"] = _source_of(action)
+        actions.append(entry)
+    transitions = [
+        {"from": t.from_.name, "to": t.to.name, "condition": describe_condition(t.condition)}
+        for t in graph.transitions
+    ]
+    return {"actions": actions, "transitions": transitions, "entrypoint": graph.entrypoint.name}
+
+
+__all__ = ["describe_condition", "describe_graph"]

@@ -1,0 +1,263 @@
+"""Recording runs into the run database: a lifecycle hook, and a loader for resume and fork.
+
+`RunDatabaseTracker` is told about each step by the engine and appends it to the run database
+(one committed transaction per step, only the keys the step changed). It is also a state
+loader, so `initialize_from(tracker, fork_from_app_id=..., fork_from_sequence_id=...)` starts
+an application from any recorded step, exactly as Burr's tracker does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import threading
+import time
+import traceback
+import weakref
+from typing import Any
+
+from burrdesk.engine.graph import ApplicationGraph, Graph
+from burrdesk.engine.graph_description import describe_graph
+from burrdesk.engine.lifecycle import PostApplicationCreateHook, PostRunStepHook, PreRunStepHook
+from burrdesk.engine.persistence import BaseStateLoader, PersistedStateData
+from burrdesk.engine.state import State
+from burrdesk.model.data_location import default_database_path
+from burrdesk.model.run_database import RunDatabase, RunDatabaseError, RunWriter
+
+_CONTEXT_INPUT = "__context"
+
+
+class _TrackedApp:
+    __slots__ = ("writer", "graph", "entrypoint", "pending")
+
+    def __init__(self, writer: RunWriter, graph: Graph, entrypoint: str):
+        self.writer = writer
+        self.graph = graph
+        self.entrypoint = entrypoint
+        self.pending: tuple[float, State, dict[str, Any]] | None = None
+
+
+class RunDatabaseTracker(
+    PostApplicationCreateHook, PreRunStepHook, PostRunStepHook, BaseStateLoader
+):
+    """Records every step of the applications it is attached to (`with_hooks` or `with_tracker`)."""
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] | None = None,
+        project: str = "default",
+        *,
+        flow: dict[str, Any] | None = None,
+    ):
+        self.db_path = db_path if db_path is not None else default_database_path()
+        self.project = project
+        self.flow = flow
+        self.database = RunDatabase(self.db_path)
+        self._apps: dict[tuple[str, str | None], _TrackedApp] = {}
+        self._lock = threading.Lock()
+        _open_trackers.add(self)
+
+    def run_id_for(self, app_id: str, partition_key: str | None = None) -> int:
+        """The run id this tracker records `app_id` under."""
+        return self._apps[(app_id, partition_key)].writer.run_id
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def post_application_create(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        state: State,
+        application_graph: ApplicationGraph,
+        parent_pointer: Any = None,
+        **future_kwargs: Any,
+    ) -> None:
+        database = self.database
+        existing = database.find_run(
+            app_id, project=self.project, partition_key=partition_key or ""
+        )
+        sequence_id = state.get("__SEQUENCE_ID")
+        start = -1 if sequence_id is None else sequence_id
+        if existing is not None:
+            run_id = existing.run_id
+            writer = database.writer(run_id)
+            writer.checkpoint(start, state)
+            database.set_run_status(run_id, "running")
+        else:
+            parent_run_id = None
+            if parent_pointer is not None:
+                parent = database.find_run(
+                    parent_pointer.app_id,
+                    project=self.project,
+                    partition_key=parent_pointer.partition_key or "",
+                )
+                parent_run_id = parent.run_id if parent is not None else None
+            run_id = database.create_run(
+                project=self.project,
+                app_id=app_id,
+                partition_key=partition_key,
+                initial_state=state,
+                start_sequence_id=start,
+                graph=describe_graph(application_graph),
+                entrypoint=application_graph.entrypoint.name,
+                flow=self.flow,
+                parent_run_id=parent_run_id,
+                parent_sequence_id=parent_pointer.sequence_id if parent_pointer else None,
+            )
+            writer = database.writer(run_id)
+        graph = Graph(list(application_graph.actions), list(application_graph.transitions))
+        with self._lock:
+            self._apps[(app_id, partition_key)] = _TrackedApp(
+                writer, graph, application_graph.entrypoint.name
+            )
+
+    def pre_run_step(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        state: State,
+        inputs: dict[str, Any],
+        **future_kwargs: Any,
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is not None:
+            tracked.pending = (time.time(), state, inputs)
+
+    def post_run_step(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        action: Any,
+        state: State,
+        result: dict | None,
+        sequence_id: int,
+        exception: Exception | None,
+        **future_kwargs: Any,
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is None:
+            return
+        started_at, before, inputs = tracked.pending or (None, state, {})
+        tracked.pending = None
+        if _CONTEXT_INPUT in inputs:
+            inputs = {k: v for k, v in inputs.items() if k != _CONTEXT_INPUT}
+        error = tb = None
+        if exception is not None:
+            error = f"{type(exception).__name__}: {exception}"
+            tb = "".join(traceback.format_exception(exception))
+        tracked.writer.record_step(
+            sequence_id=sequence_id,
+            action=action.name,
+            before=before._values,
+            after=state._values,
+            writes=action.writes,
+            inputs=inputs,
+            result=result,
+            error=error,
+            traceback=tb,
+            started_at=started_at,
+        )
+        if exception is None and self._at_end(tracked, action.name, state):
+            tracked.writer.finish("completed")
+
+    @staticmethod
+    def _at_end(tracked: _TrackedApp, action_name: str, state: State) -> bool:
+        try:
+            return tracked.graph.next_action(action_name, state, tracked.entrypoint) is None
+        except Exception:  # noqa: BLE001 - a condition that cannot be evaluated is not an end
+            return False
+
+    # --- loading (resume and fork) ----------------------------------------------------------
+
+    def load(
+        self,
+        partition_key: str | None,
+        app_id: str | None,
+        sequence_id: int | None = None,
+        **kwargs: Any,
+    ) -> PersistedStateData | None:
+        database = self.database
+        if app_id is None:
+            runs = database.list_runs(
+                project=self.project, partition_key=partition_key or "", limit=1
+            )
+            if not runs:
+                return None
+            run = runs[0]
+        else:
+            run = database.find_run(app_id, project=self.project, partition_key=partition_key or "")
+            if run is None:
+                return None
+        if sequence_id is None:
+            sequence_id = run.last_sequence_id
+            if sequence_id is None:
+                sequence_id = database.start_sequence_id(run.run_id)
+        try:
+            values = database.state_at(run.run_id, sequence_id)
+        except RunDatabaseError:
+            return None
+        position, status = self._position(run, sequence_id)
+        if position is None:
+            return None
+        return PersistedStateData(
+            partition_key=partition_key or "",
+            app_id=run.app_id,
+            sequence_id=sequence_id,
+            position=position,
+            state=State(values),
+            created_at=str(run.created_at),
+            status=status,
+        )
+
+    def _position(self, run: Any, sequence_id: int) -> tuple[str | None, str]:
+        """The action at `sequence_id` and its status, as Burr's loaders report them.
+
+        A fork that has not run yet reports its chosen next action (or, with none chosen, the
+        parent's action at the fork point as completed, so the transitions pick what follows).
+        """
+        database = self.database
+        try:
+            step = database.get_step(run.run_id, sequence_id)
+            return step.action, step.status
+        except RunDatabaseError:
+            pass
+        if run.next_action is not None and run.last_sequence_id is None:
+            return run.next_action, "pending"
+        prior = database.prior_action(run.run_id, sequence_id)
+        if prior is None:
+            return run.entrypoint, "pending"
+        return prior, "completed"
+
+    def list_app_ids(self, partition_key: str | None, **kwargs: Any) -> list[str]:
+        runs = self.database.list_runs(
+            project=self.project, partition_key=partition_key or "", limit=10_000
+        )
+        return [run.app_id for run in runs]
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def close(self, status: str = "stopped") -> None:
+        """Marks runs this tracker left running as `status` and closes the database."""
+        with self._lock:
+            apps, self._apps = list(self._apps.values()), {}
+        for tracked in apps:
+            run = self.database.get_run(tracked.writer.run_id)
+            if run.status in ("running", "created"):
+                tracked.writer.finish(status)
+        self.database.close()
+        _open_trackers.discard(self)
+
+
+_open_trackers: weakref.WeakSet[RunDatabaseTracker] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_trackers() -> None:
+    """A process that exits normally leaves its paused runs "stopped", not "interrupted"."""
+    for tracker in list(_open_trackers):
+        with contextlib.suppress(Exception):  # never turn a clean exit into a traceback
+            tracker.close()

@@ -1,0 +1,855 @@
+"""The run database: every step of every run, in one SQLite file, readable while it is written.
+
+One writer appends steps (the tracker, in the engine's thread or process); any number of readers
+(the timeline, the CLI) follow along on their own connections, which WAL mode allows. Each step
+commits on its own, so a process killed mid-run (even `kill -9`) leaves every completed step
+readable. Every read is an indexed query over a bounded range: nothing here loads a whole table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from burrdesk.engine.state_codec import dumps, loads
+from burrdesk.model.run_database_schema import FORMAT_MARKER, MIGRATIONS, SCHEMA_VERSION
+from burrdesk.model.run_records import RunRecord, StateDiff, StepRecord
+from burrdesk.model.state_delta import apply_delta, compute_delta, diff_states
+
+_RUN_COLUMNS = (
+    "run_id, project, app_id, partition_key, status, entrypoint, graph, flow, created_at, "
+    "updated_at, step_count, first_sequence_id, last_sequence_id, parent_run_id, "
+    "parent_sequence_id, next_action, source, writer_pid, writer_host, "
+    # A live writer refreshes the runs row every few dozen steps, not every step; these two
+    # indexed look-ups add the steps written since (a bounded range), so counts are exact.
+    "(SELECT COUNT(*) FROM steps AS s WHERE s.run_id = runs.run_id "
+    "AND s.sequence_id > COALESCE(runs.last_sequence_id, -9223372036854775807)), "
+    "(SELECT MAX(s.sequence_id) FROM steps AS s WHERE s.run_id = runs.run_id)"
+)
+_STEP_COLUMNS = (
+    "run_id, sequence_id, action, status, started_at, ended_at, inputs, result, error, "
+    "traceback, delta"
+)
+_HOST = socket.gethostname()
+
+
+class RunDatabaseError(Exception):
+    """A run database that cannot be used; the message is one sentence meant for the user."""
+
+
+class RunDatabase:
+    """A connection to one run database file (create it, read it, write runs into it)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False
+    ):
+        self.path = Path(path)
+        self.read_only = read_only
+        if not self.path.exists():
+            if not create or read_only:
+                raise RunDatabaseError(f"There is no run database at {self.path}.")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif self.path.is_dir():
+            raise RunDatabaseError(f"{self.path} is a folder, not a run database file.")
+        self._lock = threading.RLock()
+        try:
+            if read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self.conn = sqlite3.connect(
+                    uri, uri=True, check_same_thread=False, isolation_level=None
+                )
+            else:
+                self.conn = sqlite3.connect(
+                    self.path, check_same_thread=False, isolation_level=None
+                )
+        except sqlite3.Error as exc:
+            raise RunDatabaseError(f"{self.path} cannot be opened: {exc}.") from None
+        try:
+            self._prepare()
+        except RunDatabaseError:
+            self.conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise RunDatabaseError(_explain_database_error(self.path, exc)) from None
+        self.db = sqlite_utils.Database(self.conn)
+
+    # --- opening, validating and migrating --------------------------------------------------
+
+    def _prepare(self) -> None:
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 5000")
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not self.read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        if not tables:
+            if self.read_only:
+                raise RunDatabaseError(f"{self.path} is an empty file, not a run database.")
+            self._migrate(0)
+            return
+        meta = {}
+        if "meta" in tables:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format") != FORMAT_MARKER:
+            raise RunDatabaseError(_foreign_database_message(self.path, conn, tables))
+        try:
+            version = int(meta.get("schema_version", "0"))
+        except ValueError:
+            raise RunDatabaseError(
+                f"{self.path} has an unreadable schema version {meta.get('schema_version')!r}."
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise RunDatabaseError(
+                f"{self.path} was written by a newer burrdesk (schema version {version}); "
+                f"this burrdesk reads up to version {SCHEMA_VERSION}, so please upgrade it."
+            )
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise RunDatabaseError(
+                    f"{self.path} uses schema version {version} and needs an upgrade to "
+                    f"{SCHEMA_VERSION}; open it once without read-only access to upgrade it."
+                )
+            self._migrate(version)
+
+    def _migrate(self, from_version: int) -> None:
+        db = sqlite_utils.Database(self.conn)
+        for target in range(from_version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                MIGRATIONS[target](db)
+                rows = [
+                    {"key": "format", "value": FORMAT_MARKER},
+                    {"key": "schema_version", "value": str(target)},
+                    {"key": "created_by", "value": "burrdesk"},
+                ]
+                if target > 1:
+                    rows.pop()
+                db["meta"].upsert_all(rows, pk="key")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise RunDatabaseError(_explain_database_error(self.path, exc)) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> RunDatabase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._query("SELECT value FROM meta WHERE key='schema_version'")[0][0])
+
+    def integrity_check(self) -> str:
+        """SQLite's own integrity verdict ("ok" when the file is sound); reads the whole file."""
+        return self._query("PRAGMA integrity_check")[0][0]
+
+    # --- reading runs -----------------------------------------------------------------------
+
+    def list_runs(
+        self,
+        *,
+        project: str | None = None,
+        app_id: str | None = None,
+        partition_key: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        where, args = self._run_filter(project, app_id, partition_key, status, search)
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} "
+            "ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def count_runs(
+        self,
+        *,
+        project: str | None = None,
+        app_id: str | None = None,
+        partition_key: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+    ) -> int:
+        where, args = self._run_filter(project, app_id, partition_key, status, search)
+        return self._query(f"SELECT COUNT(*) FROM runs {where}", args)[0][0]
+
+    @staticmethod
+    def _run_filter(
+        project: str | None,
+        app_id: str | None,
+        partition_key: str | None,
+        status: str | None,
+        search: str | None,
+    ) -> tuple[str, tuple]:
+        clauses, args = [], []
+        for column, value in (
+            ("project", project),
+            ("app_id", app_id),
+            ("partition_key", partition_key),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        if status is not None:
+            if status == "interrupted":
+                clauses.append("status = 'running'")
+            else:
+                clauses.append("status = ?")
+                args.append(status)
+        if search:
+            clauses.append("(project LIKE ? OR app_id LIKE ? OR partition_key LIKE ?)")
+            args.extend([f"%{search}%"] * 3)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(args)
+
+    def projects(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT DISTINCT project FROM runs ORDER BY project")]
+
+    def get_run(self, run_id: int) -> RunRecord:
+        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            raise RunDatabaseError(f"{self.path} has no run {run_id}.")
+        return _run_from_row(rows[0])
+
+    def find_run(
+        self, app_id: str, *, project: str | None = None, partition_key: str | None = None
+    ) -> RunRecord | None:
+        """The run with this app id (and project/partition when given), or None."""
+        clauses, args = ["app_id = ?"], [app_id]
+        if project is not None:
+            clauses.append("project = ?")
+            args.append(project)
+        if partition_key is not None:
+            clauses.append("partition_key = ?")
+            args.append(partition_key)
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {' AND '.join(clauses)} "
+            "ORDER BY created_at DESC LIMIT 1",
+            tuple(args),
+        )
+        return _run_from_row(rows[0]) if rows else None
+
+    # --- reading steps ----------------------------------------------------------------------
+
+    def count_steps(self, run_id: int) -> int:
+        return self.get_run(run_id).step_count
+
+    def read_steps(
+        self, run_id: int, start_sequence_id: int | None = None, limit: int = 100
+    ) -> list[StepRecord]:
+        """Up to `limit` steps from `start_sequence_id` on (from the first step when None)."""
+        start = -(2**62) if start_sequence_id is None else start_sequence_id
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? AND sequence_id >= ? "
+            "ORDER BY sequence_id LIMIT ?",
+            (run_id, start, limit),
+        )
+        return [_step_from_row(row) for row in rows]
+
+    def read_last_steps(self, run_id: int, limit: int = 100) -> list[StepRecord]:
+        """The last `limit` steps, in sequence order."""
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY sequence_id DESC LIMIT ?",
+            (run_id, limit),
+        )
+        return [_step_from_row(row) for row in reversed(rows)]
+
+    def read_step_page(self, run_id: int, row: int, limit: int = 100) -> list[StepRecord]:
+        """Steps by position (row 0 is the first step), for table views that page by row."""
+        run = self.get_run(run_id)
+        if run.first_sequence_id is None:
+            return []
+        if run.last_sequence_id - run.first_sequence_id + 1 == run.step_count:
+            return self.read_steps(run_id, run.first_sequence_id + row, limit)
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY sequence_id LIMIT ? OFFSET ?",
+            (run_id, limit, row),
+        )
+        return [_step_from_row(r) for r in rows]
+
+    def get_step(self, run_id: int, sequence_id: int) -> StepRecord:
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? AND sequence_id = ?",
+            (run_id, sequence_id),
+        )
+        if not rows:
+            raise RunDatabaseError(f"Run {run_id} has no step {sequence_id}.")
+        return _step_from_row(rows[0])
+
+    def steps_after(
+        self, run_id: int, sequence_id: int | None, limit: int = 1000
+    ) -> list[StepRecord]:
+        """Steps recorded after `sequence_id`: how a view follows a live run."""
+        start = -(2**62) if sequence_id is None else sequence_id + 1
+        return self.read_steps(run_id, start, limit)
+
+    def search_steps(
+        self,
+        run_id: int,
+        *,
+        action: str | None = None,
+        status: str | None = None,
+        changed_key: str | None = None,
+        after_sequence_id: int | None = None,
+        limit: int = 100,
+    ) -> list[StepRecord]:
+        """Steps matching every given filter, in sequence order, a page at a time."""
+        clauses, args = ["run_id = ?"], [run_id]
+        if after_sequence_id is not None:
+            clauses.append("sequence_id > ?")
+            args.append(after_sequence_id)
+        if action:
+            clauses.append("action LIKE ?")
+            args.append(f"%{action}%")
+        if status:
+            clauses.append("status = ?")
+            args.append(status)
+        if changed_key:
+            clauses.append(
+                "(EXISTS (SELECT 1 FROM json_each(delta, '$.set') WHERE key = ?) "
+                "OR EXISTS (SELECT 1 FROM json_each(delta, '$.append') WHERE key = ?) "
+                "OR EXISTS (SELECT 1 FROM json_each(delta, '$.delete') WHERE value = ?))"
+            )
+            args.extend([changed_key] * 3)
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM steps WHERE {' AND '.join(clauses)} "
+            "ORDER BY sequence_id LIMIT ?",
+            (*args, limit),
+        )
+        return [_step_from_row(r) for r in rows]
+
+    # --- rebuilding states ------------------------------------------------------------------
+
+    def state_at(self, run_id: int, sequence_id: int) -> dict[str, Any]:
+        """The full state after step `sequence_id` (before the first step: its sequence id - 1).
+
+        One checkpoint plus the deltas since it; a fork's states before its first step come
+        from its parent run.
+        """
+        checkpoint = self._query(
+            "SELECT sequence_id, state FROM checkpoints WHERE run_id = ? AND sequence_id <= ? "
+            "ORDER BY sequence_id DESC LIMIT 1",
+            (run_id, sequence_id),
+        )
+        if not checkpoint:
+            run = self.get_run(run_id)
+            if _inherits(run, sequence_id):
+                return self.state_at(run.parent_run_id, sequence_id)
+            raise RunDatabaseError(f"Run {run_id} has no state recorded at step {sequence_id}.")
+        base_sequence, text = checkpoint[0]
+        values = loads(text)
+        if base_sequence == sequence_id:
+            return values
+        run = self.get_run(run_id)
+        if run.last_sequence_id is None or sequence_id > run.last_sequence_id:
+            raise RunDatabaseError(f"Run {run_id} has no step {sequence_id}.")
+        for (delta_text,) in self._query(
+            "SELECT delta FROM steps WHERE run_id = ? AND sequence_id > ? AND sequence_id <= ? "
+            "ORDER BY sequence_id",
+            (run_id, base_sequence, sequence_id),
+        ):
+            if delta_text:
+                apply_delta(values, loads(delta_text))
+        return values
+
+    def initial_state(self, run_id: int) -> dict[str, Any]:
+        """The state the run started from (before its first step)."""
+        rows = self._query(
+            "SELECT state FROM checkpoints WHERE run_id = ? ORDER BY sequence_id LIMIT 1", (run_id,)
+        )
+        if not rows:
+            raise RunDatabaseError(f"Run {run_id} has no recorded starting state.")
+        return loads(rows[0][0])
+
+    def start_sequence_id(self, run_id: int) -> int:
+        """The sequence id of the state a run starts from (-1 for a fresh run, N for a fork at N)."""
+        rows = self._query("SELECT MIN(sequence_id) FROM checkpoints WHERE run_id = ?", (run_id,))
+        if rows[0][0] is None:
+            raise RunDatabaseError(f"Run {run_id} has no recorded starting state.")
+        return rows[0][0]
+
+    def diff(self, run_id: int, from_sequence_id: int, to_sequence_id: int) -> StateDiff:
+        """What changed in the state between two steps of a run."""
+        return diff_states(
+            self.state_at(run_id, from_sequence_id), self.state_at(run_id, to_sequence_id)
+        )
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        project: str,
+        app_id: str,
+        initial_state: Mapping[str, Any],
+        start_sequence_id: int = -1,
+        partition_key: str | None = None,
+        graph: dict[str, Any] | None = None,
+        entrypoint: str | None = None,
+        flow: dict[str, Any] | None = None,
+        parent_run_id: int | None = None,
+        parent_sequence_id: int | None = None,
+        next_action: str | None = None,
+        status: str = "running",
+        source: str = "burrdesk",
+        created_at: float | None = None,
+    ) -> int:
+        """Adds a run and the state it starts from; returns its run id."""
+        now = time.time() if created_at is None else created_at
+        with self._transaction() as conn:
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO runs (project, app_id, partition_key, status, entrypoint, graph, "
+                    "flow, created_at, updated_at, step_count, parent_run_id, parent_sequence_id, "
+                    "next_action, source, writer_pid, writer_host) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                    (
+                        project,
+                        app_id,
+                        partition_key or "",
+                        status,
+                        entrypoint,
+                        dumps(graph) if graph is not None else None,
+                        dumps(flow) if flow is not None else None,
+                        now,
+                        now,
+                        parent_run_id,
+                        parent_sequence_id,
+                        next_action,
+                        source,
+                        os.getpid(),
+                        _HOST,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise RunDatabaseError(
+                    f"Project {project!r} already has a run with app id {app_id!r}"
+                    + (f" in partition {partition_key!r}" if partition_key else "")
+                    + "; app ids must be unique within a project."
+                ) from None
+            run_id = cursor.lastrowid
+            conn.execute(
+                "INSERT INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)",
+                (run_id, start_sequence_id, dumps(_public(initial_state))),
+            )
+        return run_id
+
+    def writer(self, run_id: int) -> RunWriter:
+        """A writer that appends steps to an existing run."""
+        return RunWriter(self, run_id)
+
+    def set_run_status(self, run_id: int, status: str) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+                (status, time.time(), run_id),
+            )
+
+    def fork(
+        self,
+        run_id: int,
+        sequence_id: int,
+        *,
+        state_overrides: Mapping[str, Any] | None = None,
+        next_action: str | None = None,
+        app_id: str | None = None,
+    ) -> RunRecord:
+        """A new run that starts from the state after step `sequence_id` of `run_id`.
+
+        `state_overrides` edits that state; `next_action` chooses what runs first (by default,
+        whatever the transitions pick after the parent's step). The new run has no steps yet;
+        the engine continues it (see `RunDatabaseTracker`).
+        """
+        import uuid
+
+        parent = self.get_run(run_id)
+        state = self.state_at(run_id, sequence_id)
+        if state_overrides:
+            state.update(state_overrides)
+        if next_action is not None and parent.graph is not None:
+            names = [a["name"] for a in parent.graph.get("actions", [])]
+            if next_action not in names:
+                raise RunDatabaseError(
+                    f"Run {run_id} has no action {next_action!r} to continue with "
+                    f"(its actions are {', '.join(names)})."
+                )
+        child = self.create_run(
+            project=parent.project,
+            app_id=app_id or str(uuid.uuid4()),
+            partition_key=parent.partition_key,
+            initial_state=state,
+            start_sequence_id=sequence_id,
+            graph=parent.graph,
+            entrypoint=parent.entrypoint,
+            flow=parent.flow,
+            parent_run_id=run_id,
+            parent_sequence_id=sequence_id,
+            next_action=next_action,
+            status="created",
+            source=parent.source,
+        )
+        return self.get_run(child)
+
+    def prior_action(self, run_id: int, sequence_id: int) -> str | None:
+        """The action that produced the state at `sequence_id` (following forks to the parent)."""
+        rows = self._query(
+            "SELECT action FROM steps WHERE run_id = ? AND sequence_id = ?", (run_id, sequence_id)
+        )
+        if rows:
+            return rows[0][0]
+        run = self.get_run(run_id)
+        if _inherits(run, sequence_id):
+            return self.prior_action(run.parent_run_id, sequence_id)
+        return None
+
+
+class CheckpointPolicy:
+    """Decides when a full state is worth storing.
+
+    A checkpoint is written once the deltas since the last one add up to its size (so
+    checkpoints cost at most about as much as the deltas: O(n) bytes for a growing history),
+    but not more often than every `min_steps`, and at least every `max_steps` so rebuilding any
+    state reads a bounded number of deltas.
+    """
+
+    def __init__(self, min_steps: int = 32, max_steps: int = 1000):
+        self.min_steps = min_steps
+        self.max_steps = max_steps
+        self.steps_since = 0
+        self.delta_bytes_since = 0
+        self.checkpoint_bytes = 0
+
+    def after_step(self, delta_bytes: int) -> bool:
+        self.steps_since += 1
+        self.delta_bytes_since += delta_bytes
+        if self.steps_since >= self.max_steps:
+            return True
+        return (
+            self.steps_since >= self.min_steps and self.delta_bytes_since >= self.checkpoint_bytes
+        )
+
+    def checkpointed(self, size: int) -> None:
+        self.steps_since = 0
+        self.delta_bytes_since = 0
+        self.checkpoint_bytes = size
+
+
+class RunWriter:
+    """Appends steps to one run; each `record_step` is its own committed transaction.
+
+    Most steps are a single INSERT committed on its own; the runs row (counts, status, time)
+    is refreshed every `RUN_REFRESH_STEPS` steps or second, on a failure, and at `finish`;
+    readers add the few steps written since (see `_RUN_COLUMNS`).
+    """
+
+    RUN_REFRESH_STEPS = 64
+    RUN_REFRESH_SECONDS = 1.0
+
+    def __init__(self, database: RunDatabase, run_id: int, policy: CheckpointPolicy | None = None):
+        self.database = database
+        self.run_id = run_id
+        self.policy = policy or CheckpointPolicy()
+        run = database.get_run(run_id)
+        self.step_count = run.step_count
+        self.first_sequence_id = run.first_sequence_id
+        self.last_sequence_id = run.last_sequence_id
+        self._unrefreshed = 0
+        self._refreshed_at = 0.0
+        self._status = run.status
+        database._query(
+            "UPDATE runs SET writer_pid = ?, writer_host = ? WHERE run_id = ?",
+            (os.getpid(), _HOST, run_id),
+        )
+
+    def record_step(
+        self,
+        *,
+        sequence_id: int,
+        action: str,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        writes: tuple[str, ...] | list[str] = (),
+        inputs: Mapping[str, Any] | None = None,
+        result: Any = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+    ) -> None:
+        """Stores one step: its delta against `before`, plus a checkpoint when one is due."""
+        failed = error is not None
+        delta = {} if failed else compute_delta(before, after, writes)
+        delta_text = dumps(delta) if delta else None
+        checkpoint_text = None
+        if self.policy.after_step(len(delta_text) if delta_text else 0):
+            checkpoint_text = dumps(_public(after))
+            self.policy.checkpointed(len(checkpoint_text))
+        now = time.time() if ended_at is None else ended_at
+        step_row = (
+            self.run_id,
+            sequence_id,
+            action,
+            "failed" if failed else "completed",
+            started_at,
+            now,
+            dumps(dict(inputs)) if inputs else None,
+            dumps(result) if result else None,
+            error,
+            traceback,
+            delta_text,
+        )
+        status = "failed" if failed else "running"
+        self.step_count += 1
+        self._unrefreshed += 1
+        if self.first_sequence_id is None:
+            self.first_sequence_id = sequence_id
+        self.last_sequence_id = sequence_id
+        refresh = (
+            status != self._status
+            or self._unrefreshed >= self.RUN_REFRESH_STEPS
+            or now - self._refreshed_at >= self.RUN_REFRESH_SECONDS
+        )
+        database = self.database
+        with database._lock:
+            conn = database.conn
+            single = checkpoint_text is None and not refresh
+            if not single:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_INSERT_STEP, step_row)
+                if checkpoint_text is not None:
+                    conn.execute(_UPSERT_CHECKPOINT, (self.run_id, sequence_id, checkpoint_text))
+                if refresh:
+                    conn.execute(
+                        _REFRESH_RUN,
+                        (
+                            self.step_count,
+                            self.first_sequence_id,
+                            sequence_id,
+                            now,
+                            status,
+                            self.run_id,
+                        ),
+                    )
+            except sqlite3.IntegrityError:
+                self.step_count -= 1
+                if not single:
+                    conn.execute("ROLLBACK")
+                raise RunDatabaseError(
+                    f"Run {self.run_id} already has a step {sequence_id}; a resumed application "
+                    "must continue after the run's last step."
+                ) from None
+            except BaseException:
+                if not single:
+                    conn.execute("ROLLBACK")
+                raise
+            if not single:
+                conn.execute("COMMIT")
+        if refresh:
+            self._unrefreshed = 0
+            self._refreshed_at = now
+            self._status = status
+
+    def checkpoint(self, sequence_id: int, state: Mapping[str, Any]) -> None:
+        """Stores the full state at `sequence_id` now (when a resumed app's state was edited)."""
+        text = dumps(_public(state))
+        with self.database._transaction() as conn:
+            conn.execute(_UPSERT_CHECKPOINT, (self.run_id, sequence_id, text))
+        self.policy.checkpointed(len(text))
+
+    def finish(self, status: str) -> None:
+        """Marks the run completed, failed or stopped, with its final counts."""
+        now = time.time()
+        with self.database._transaction() as conn:
+            conn.execute(
+                _REFRESH_RUN,
+                (
+                    self.step_count,
+                    self.first_sequence_id,
+                    self.last_sequence_id,
+                    now,
+                    status,
+                    self.run_id,
+                ),
+            )
+        self._unrefreshed = 0
+        self._refreshed_at = now
+        self._status = status
+
+
+_INSERT_STEP = (
+    "INSERT INTO steps (run_id, sequence_id, action, status, started_at, ended_at, inputs, "
+    "result, error, traceback, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_CHECKPOINT = (
+    "INSERT OR REPLACE INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)"
+)
+_REFRESH_RUN = (
+    "UPDATE runs SET step_count = ?, first_sequence_id = ?, last_sequence_id = ?, "
+    "updated_at = ?, status = ? WHERE run_id = ?"
+)
+
+
+def _inherits(run: RunRecord, sequence_id: int) -> bool:
+    """Whether a fork's state at `sequence_id` lives in its parent run."""
+    return (
+        run.parent_run_id is not None
+        and run.parent_sequence_id is not None
+        and sequence_id <= run.parent_sequence_id
+    )
+
+
+def _public(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if not k.startswith("__")}
+
+
+def _writer_alive(pid: int | None, host: str | None) -> bool:
+    if pid is None or host != _HOST:
+        return True
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _run_from_row(row: tuple) -> RunRecord:
+    (
+        run_id,
+        project,
+        app_id,
+        partition_key,
+        status,
+        entrypoint,
+        graph,
+        flow,
+        created_at,
+        updated_at,
+        step_count,
+        first_seq,
+        last_seq,
+        parent_run_id,
+        parent_seq,
+        next_action,
+        source,
+        writer_pid,
+        writer_host,
+        unrecorded_steps,
+        live_last_seq,
+    ) = row
+    step_count = (step_count or 0) + (unrecorded_steps or 0)
+    if live_last_seq is not None:
+        last_seq = live_last_seq
+        if first_seq is None:
+            first_seq = live_last_seq - unrecorded_steps + 1
+    if status == "running" and not _writer_alive(writer_pid, writer_host):
+        status = "interrupted"
+    return RunRecord(
+        run_id=run_id,
+        project=project,
+        app_id=app_id,
+        partition_key=partition_key or None,
+        status=status,
+        entrypoint=entrypoint,
+        graph=loads(graph) if graph else None,
+        flow=loads(flow) if flow else None,
+        created_at=created_at,
+        updated_at=updated_at,
+        step_count=step_count,
+        first_sequence_id=first_seq,
+        last_sequence_id=last_seq,
+        parent_run_id=parent_run_id,
+        parent_sequence_id=parent_seq,
+        next_action=next_action,
+        source=source or "burrdesk",
+    )
+
+
+def _step_from_row(row: tuple) -> StepRecord:
+    run_id, seq, action, status, started, ended, inputs, result, error, tb, delta = row
+    return StepRecord(
+        run_id=run_id,
+        sequence_id=seq,
+        action=action,
+        status=status,
+        started_at=started,
+        ended_at=ended,
+        inputs=loads(inputs) if inputs else {},
+        result=loads(result) if result else None,
+        error=error,
+        traceback=tb,
+        delta=loads(delta) if delta else {},
+    )
+
+
+def burr_persister_tables(conn: sqlite3.Connection) -> list[str]:
+    """Tables laid out like Burr's SQLLitePersister's (what `burrdesk import` can read)."""
+    found = []
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+        if columns >= _PERSISTER_COLUMNS:
+            found.append(name)
+    return found
+
+
+_PERSISTER_COLUMNS = {"partition_key", "app_id", "sequence_id", "position", "status", "state"}
+
+
+def _foreign_database_message(path: Path, conn: sqlite3.Connection, tables: set[str]) -> str:
+    listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+    hint = ""
+    if burr_persister_tables(conn):
+        hint = "; it looks like a Burr persister database, which `burrdesk import` can convert"
+    return (
+        f"{path} is a SQLite database of another program, not a burrdesk run database "
+        f"(its tables: {listed}){hint}."
+    )
+
+
+def _explain_database_error(path: Path, exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "file is not a database" in text:
+        return f"{path} is not a SQLite database."
+    if "malformed" in text or "disk image" in text:
+        return f"{path} is damaged (truncated or corrupt) and cannot be read."
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only; burrdesk needs to write to it."
+    return f"{path} cannot be read: {text}."

@@ -1,0 +1,87 @@
+"""The run database's schema, its version, and the migrations that reach it.
+
+A run database is a plain SQLite file that other programs may open, so the schema is a file
+format: every change gets a new `SCHEMA_VERSION` and a migration function here, and a file from a
+newer burrdesk is refused rather than guessed at.
+
+Tables (version 1):
+  meta(key, value)            format marker, schema_version, created_by
+  runs(run_id, ...)           one row per run; `graph` and `flow` are JSON
+  steps(run_id, sequence_id)  one row per step; `delta` holds only what the step changed
+  checkpoints(run_id, sequence_id, state)
+                              the full state after that step (or before the first step), written
+                              often enough that any state is one checkpoint plus a bounded number
+                              of deltas away
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+FORMAT_MARKER = "burrdesk.run-database"
+SCHEMA_VERSION = 1
+
+
+def _create_version_1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["runs"].create(
+        {
+            "run_id": int,
+            "project": str,
+            "app_id": str,
+            "partition_key": str,
+            "status": str,
+            "entrypoint": str,
+            "graph": str,
+            "flow": str,
+            "created_at": float,
+            "updated_at": float,
+            "step_count": int,
+            "first_sequence_id": int,
+            "last_sequence_id": int,
+            "parent_run_id": int,
+            "parent_sequence_id": int,
+            "next_action": str,
+            "source": str,
+            "writer_pid": int,
+            "writer_host": str,
+        },
+        pk="run_id",
+        not_null={"project", "app_id", "partition_key", "status", "created_at", "updated_at"},
+        defaults={"partition_key": "", "step_count": 0, "source": "burrdesk"},
+        foreign_keys=[("parent_run_id", "runs", "run_id")],
+    )
+    db["runs"].create_index(["project", "partition_key", "app_id"], unique=True)
+    db["runs"].create_index(["created_at"])
+    steps_sql = db.create_table_sql(
+        "steps",
+        {
+            "run_id": int,
+            "sequence_id": int,
+            "action": str,
+            "status": str,
+            "started_at": float,
+            "ended_at": float,
+            "inputs": str,
+            "result": str,
+            "error": str,
+            "traceback": str,
+            "delta": str,
+        },
+        pk=("run_id", "sequence_id"),
+        not_null={"action", "status"},
+    )
+    # WITHOUT ROWID: steps are small, read by (run, sequence) ranges, and written one per
+    # commit; clustering them on the key halves the pages each commit writes.
+    db.execute(steps_sql.strip().rstrip(";") + " WITHOUT ROWID")
+    db["checkpoints"].create(
+        {"run_id": int, "sequence_id": int, "state": str},
+        pk=("run_id", "sequence_id"),
+        not_null={"state"},
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_version_1}
+"""Migration to version N, applied in order from the file's version to SCHEMA_VERSION."""

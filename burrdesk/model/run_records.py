@@ -1,0 +1,86 @@
+"""Records read from a run database: runs, steps and state diffs (pydantic models).
+
+These are what the CLI prints and the timeline shows. They are built per page of rows, never for
+a whole table, so their validation cost stays proportional to what is on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["created", "running", "completed", "failed", "stopped", "interrupted"]
+StepStatus = Literal["completed", "failed", "running"]
+
+
+class RunRecord(BaseModel):
+    """One run of an application: who it was, where it came from, how far it got."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    project: str
+    app_id: str
+    partition_key: str | None = None
+    status: RunStatus
+    entrypoint: str | None = None
+    created_at: float
+    updated_at: float
+    step_count: int = 0
+    first_sequence_id: int | None = None
+    last_sequence_id: int | None = None
+    parent_run_id: int | None = None
+    parent_sequence_id: int | None = None
+    source: str = "burrdesk"
+    graph: dict[str, Any] | None = Field(default=None, description="actions and transitions")
+    flow: dict[str, Any] | None = Field(default=None, description="the flow document it ran")
+    next_action: str | None = None
+
+
+class StepRecord(BaseModel):
+    """One step: the action, its inputs, its result or error, and what it changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    sequence_id: int
+    action: str
+    status: StepStatus
+    started_at: float | None = None
+    ended_at: float | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+    error: str | None = None
+    traceback: str | None = None
+    delta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+    @property
+    def changed_keys(self) -> list[str]:
+        from burrdesk.model.state_delta import changed_keys
+
+        return changed_keys(self.delta)
+
+
+class KeyChange(BaseModel):
+    key: str
+    old: Any
+    new: Any
+
+
+class StateDiff(BaseModel):
+    """How one state differs from another."""
+
+    added: dict[str, Any] = Field(default_factory=dict)
+    removed: dict[str, Any] = Field(default_factory=dict)
+    changed: list[KeyChange] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
