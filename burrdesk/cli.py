@@ -1,24 +1,40 @@
-"""The `burrdesk` command: opens the desktop app, or runs a subcommand headless."""
+"""The `burrdesk` command: opens the desktop app, or runs a subcommand headless.
+
+Every failure a user can cause (a missing file, a file that is not a run database, a newer
+schema, a bad run id) ends with one sentence on stderr and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from burrdesk import __version__
+
+EXIT_USAGE = 2
 
 _CAPABILITIES = """\
 burrdesk {version}: a workbench for Burr-style state-machine applications.
 
 Available now:
   * the engine, burrdesk.engine: code written for burr.core runs after changing the import
-      from burrdesk.engine import action, State, ApplicationBuilder, default, expr, when
-  * state persistence for resume and fork: burrdesk.engine.persistence.SQLitePersister
+  * run databases: record runs with ApplicationBuilder().with_tracker("sqlite", project=...)
+      burrdesk import PATH [--into RUNS.db]     import Burr tracker output or a persister db
+      burrdesk inspect [RUNS.db]                list runs (add --run ID, --step N, --json)
+  * default run database: {database}
 
-Coming next (see the issues): the run database and its CLI, .burrflow flow documents,
-and the desktop app (canvas, live runs, timeline and rewind).
+Coming next (see the issues): .burrflow flow documents and the desktop app
+(canvas, live runs, timeline and rewind).
 """
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one sentence, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,12 +43,192 @@ def build_parser() -> argparse.ArgumentParser:
         description="Design, run and rewind Burr-style state-machine applications.",
     )
     parser.add_argument("--version", action="version", version=f"burrdesk {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    importer = commands.add_parser(
+        "import", help="import Burr tracker output or a Burr persister database"
+    )
+    importer.add_argument("path", help="a Burr storage dir, project dir, app dir or persister .db")
+    importer.add_argument("--into", metavar="RUNS.db", help="run database (default: yours)")
+    importer.add_argument("--project", help="project name for persister imports")
+
+    inspect = commands.add_parser("inspect", help="list the runs, steps or state in a run database")
+    inspect.add_argument("database", nargs="?", help="run database (default: yours)")
+    inspect.add_argument("--run", metavar="RUN", help="a run id or app id: list its steps")
+    inspect.add_argument("--step", metavar="N", type=int, help="print the full state after step N")
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    inspect.add_argument("--project", help="only runs of this project")
+    inspect.add_argument("--status", help="only runs with this status")
+    inspect.add_argument("--from", dest="start", type=int, metavar="SEQ", help="first step to list")
+    inspect.add_argument("--limit", type=int, default=100, help="how many rows (default 100)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `burrdesk` console script; returns the process exit code."""
-    parser = build_parser()
-    parser.parse_args(argv)
-    sys.stdout.write(_CAPABILITIES.format(version=__version__))
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "import":
+            return _import(args)
+        if args.command == "inspect":
+            return _inspect(args)
+    except CliError as error:
+        print(f"burrdesk: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    from burrdesk.model.data_location import default_database_path
+
+    sys.stdout.write(_CAPABILITIES.format(version=__version__, database=default_database_path()))
     return 0
+
+
+def _open_database(path: str | None, *, create: bool) -> Any:
+    """The run database at `path` (the default one when None, created on first use)."""
+    from burrdesk.model.data_location import default_database_path
+    from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+
+    target = Path(path) if path else default_database_path()
+    try:
+        if not create and target.exists():
+            return RunDatabase(target, read_only=True)
+        return RunDatabase(target, create=create or path is None)
+    except RunDatabaseError as error:
+        raise CliError(str(error)) from None
+
+
+def _import(args: argparse.Namespace) -> int:
+    from burrdesk.model.burr_import import BurrImportError, import_path
+    from burrdesk.model.run_database import RunDatabaseError
+
+    database = _open_database(args.into, create=True)
+    try:
+        options = {"project": args.project} if args.project else {}
+        result = import_path(Path(args.path), database, **options)
+    except (BurrImportError, RunDatabaseError) as error:
+        raise CliError(str(error)) from None
+    finally:
+        database.close()
+    print(f"Imported {len(result.run_ids)} run(s) into {database.path}.")
+    if result.skipped:
+        print(f"Skipped {len(result.skipped)} already imported: {', '.join(result.skipped)}.")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from burrdesk.model.run_database import RunDatabaseError
+
+    if args.step is not None and args.run is None:
+        raise CliError("--step needs --run: say which run the step belongs to.")
+    database = _open_database(args.database, create=False)
+    try:
+        if args.run is None:
+            _print_runs(database, args)
+        elif args.step is None:
+            _print_steps(database, _resolve_run(database, args.run), args)
+        else:
+            _print_state(database, _resolve_run(database, args.run), args.step, args.json)
+    except RunDatabaseError as error:
+        raise CliError(str(error)) from None
+    finally:
+        database.close()
+    return 0
+
+
+def _resolve_run(database: Any, run: str) -> int:
+    if run.isdigit():
+        database.get_run(int(run))
+        return int(run)
+    found = database.find_run(run)
+    if found is None:
+        raise CliError(f"{database.path} has no run with id or app id {run!r}.")
+    return found.run_id
+
+
+def _time(value: float | None) -> str:
+    if value is None:
+        return ""
+    return datetime.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _dump_json(value: Any) -> None:
+    from burrdesk.engine.state_codec import to_jsonable
+
+    print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+
+def _print_runs(database: Any, args: argparse.Namespace) -> None:
+    runs = database.list_runs(project=args.project, status=args.status, limit=args.limit)
+    if args.json:
+        _dump_json([run.model_dump(exclude={"graph", "flow"}) for run in runs])
+        return
+    if not runs:
+        print(f"{database.path} has no runs yet.")
+        return
+    _print_table(
+        ["run", "project", "app_id", "partition", "status", "steps", "started", "parent"],
+        [
+            [
+                r.run_id,
+                r.project,
+                r.app_id,
+                r.partition_key or "",
+                r.status,
+                r.step_count,
+                _time(r.created_at),
+                f"{r.parent_run_id}@{r.parent_sequence_id}" if r.parent_run_id else "",
+            ]
+            for r in runs
+        ],
+    )
+
+
+def _print_steps(database: Any, run_id: int, args: argparse.Namespace) -> None:
+    steps = database.read_steps(run_id, args.start, limit=args.limit)
+    if args.json:
+        _dump_json([step.model_dump() for step in steps])
+        return
+    if not steps:
+        print(f"Run {run_id} has no steps.")
+        return
+    _print_table(
+        ["seq", "action", "status", "ms", "changed", "error"],
+        [
+            [
+                s.sequence_id,
+                s.action,
+                s.status,
+                f"{s.duration * 1000:.1f}" if s.duration is not None else "",
+                ", ".join(s.changed_keys),
+                (s.error or "")[:60],
+            ]
+            for s in steps
+        ],
+    )
+
+
+def _print_state(database: Any, run_id: int, sequence_id: int, as_json: bool) -> None:
+    state = database.state_at(run_id, sequence_id)
+    if as_json:
+        _dump_json(state)
+        return
+    print(f"State of run {run_id} after step {sequence_id}:")
+    for key, value in state.items():
+        text = json.dumps(_jsonable(value), ensure_ascii=False)
+        print(f"  {key} = {text if len(text) <= 200 else text[:200] + '…'}")
+
+
+def _jsonable(value: Any) -> Any:
+    from burrdesk.engine.state_codec import to_jsonable
+
+    return to_jsonable(value)

@@ -91,12 +91,10 @@ class RunDatabase:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        if not self.read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
         if not tables:
             if self.read_only:
                 raise RunDatabaseError(f"{self.path} is an empty file, not a run database.")
+            self._use_wal()
             self._migrate(0)
             return
         meta = {}
@@ -116,6 +114,8 @@ class RunDatabase:
                 f"{self.path} was written by a newer burrdesk (schema version {version}); "
                 f"this burrdesk reads up to version {SCHEMA_VERSION}, so please upgrade it."
             )
+        if not self.read_only:
+            self._use_wal()
         if version < SCHEMA_VERSION:
             if self.read_only:
                 raise RunDatabaseError(
@@ -123,6 +123,11 @@ class RunDatabase:
                     f"{SCHEMA_VERSION}; open it once without read-only access to upgrade it."
                 )
             self._migrate(version)
+
+    def _use_wal(self) -> None:
+        """WAL lets readers follow a run while it is written; set only on our own files."""
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
 
     def _migrate(self, from_version: int) -> None:
         db = sqlite_utils.Database(self.conn)
@@ -590,6 +595,7 @@ class RunWriter:
         self._unrefreshed = 0
         self._refreshed_at = 0.0
         self._status = run.status
+        self._batched = False
         database._query(
             "UPDATE runs SET writer_pid = ?, writer_host = ? WHERE run_id = ?",
             (os.getpid(), _HOST, run_id),
@@ -633,20 +639,17 @@ class RunWriter:
             delta_text,
         )
         status = "failed" if failed else "running"
-        self.step_count += 1
-        self._unrefreshed += 1
-        if self.first_sequence_id is None:
-            self.first_sequence_id = sequence_id
-        self.last_sequence_id = sequence_id
+        step_count = self.step_count + 1
+        first = sequence_id if self.first_sequence_id is None else self.first_sequence_id
         refresh = (
             status != self._status
-            or self._unrefreshed >= self.RUN_REFRESH_STEPS
+            or self._unrefreshed + 1 >= self.RUN_REFRESH_STEPS
             or now - self._refreshed_at >= self.RUN_REFRESH_SECONDS
         )
         database = self.database
         with database._lock:
             conn = database.conn
-            single = checkpoint_text is None and not refresh
+            single = (checkpoint_text is None and not refresh) or self._batched
             if not single:
                 conn.execute("BEGIN IMMEDIATE")
             try:
@@ -656,17 +659,9 @@ class RunWriter:
                 if refresh:
                     conn.execute(
                         _REFRESH_RUN,
-                        (
-                            self.step_count,
-                            self.first_sequence_id,
-                            sequence_id,
-                            now,
-                            status,
-                            self.run_id,
-                        ),
+                        (step_count, first, sequence_id, now, status, self.run_id),
                     )
             except sqlite3.IntegrityError:
-                self.step_count -= 1
                 if not single:
                     conn.execute("ROLLBACK")
                 raise RunDatabaseError(
@@ -679,10 +674,26 @@ class RunWriter:
                 raise
             if not single:
                 conn.execute("COMMIT")
+        self.step_count = step_count
+        self.first_sequence_id = first
+        self.last_sequence_id = sequence_id
+        self._unrefreshed += 1
         if refresh:
             self._unrefreshed = 0
             self._refreshed_at = now
             self._status = status
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[RunWriter]:
+        """Records many steps in one transaction: for importers and generators, not live runs
+        (a step inside a batch becomes durable only when the batch ends)."""
+        with self.database._transaction():
+            self._batched = True
+            try:
+                yield self
+            finally:
+                self._batched = False
+        self.finish(self._status)
 
     def checkpoint(self, sequence_id: int, state: Mapping[str, Any]) -> None:
         """Stores the full state at `sequence_id` now (when a resumed app's state was edited)."""

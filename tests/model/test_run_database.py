@@ -246,10 +246,9 @@ def test_a_truncated_database_is_reported_as_damaged(tmp_path):
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
-    with pytest.raises(RunDatabaseError, match="damaged|not a SQLite"):
-        with RunDatabase(path) as db:
-            db.list_runs()
-            db.state_at(1, 2999)
+    with pytest.raises(RunDatabaseError, match="damaged|not a SQLite"), RunDatabase(path) as db:
+        db.list_runs()
+        db.state_at(1, 2999)
 
 
 def test_another_programs_sqlite_file_is_refused_without_changes(tmp_path):
