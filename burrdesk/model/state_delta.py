@@ -1,9 +1,10 @@
 """What a step changed in the state, stored compactly, and the diff between any two states.
 
-A delta is a JSON object with up to three parts:
-  {"set": {key: value}, "append": {key: [new items]}, "delete": [key, ...]}
-`append` is used when a list grew at its end (a chat history gaining a message), so a run whose
-history grows stores each message once instead of the whole history at every step.
+A delta is a JSON object with up to four parts, applied in this order:
+  {"set": {key: value}, "drop_front": {key: n}, "append": {key: [new items]}, "delete": [key]}
+`drop_front`/`append` are used when a list grew at its end (a chat history gaining a message) or
+slid forward (a window keeping the last N messages), so such a run stores each message once
+instead of the whole list at every step.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def compute_delta(
     forced = set(always)
     set_part: dict[str, Any] = {}
     append_part: dict[str, list[Any]] = {}
+    drop_part: dict[str, int] = {}
     for key, value in after.items():
         if _is_internal(key):
             continue
@@ -40,15 +42,20 @@ def compute_delta(
             continue
         if old is _ABSENT:
             set_part[key] = value
-        elif type(old) is list and type(value) is list and _extends(old, value):
-            if len(value) > len(old):
-                append_part[key] = value[len(old) :]
+        elif type(old) is list and type(value) is list and (shift := _list_shift(old, value)):
+            dropped, added = shift
+            if dropped:
+                drop_part[key] = dropped
+            if added:
+                append_part[key] = added
         elif old != value or key in forced:
             set_part[key] = value
     delete_part = [k for k in before if k not in after and not _is_internal(k)]
     delta: Delta = {}
     if set_part:
         delta["set"] = set_part
+    if drop_part:
+        delta["drop_front"] = drop_part
     if append_part:
         delta["append"] = append_part
     if delete_part:
@@ -64,14 +71,37 @@ class _Absent:
 _ABSENT: Any = _Absent()
 
 
-def _extends(old: list[Any], new: list[Any]) -> bool:
-    return len(new) >= len(old) and new[: len(old)] == old
+_SHIFT_SEARCH = 8
+
+
+def _list_shift(old: list[Any], new: list[Any]) -> tuple[int, list[Any]] | None:
+    """(items dropped from the front, items appended) when `new` is `old` slid forward.
+
+    Covers a growing history (nothing dropped) and a sliding window (oldest dropped); the
+    overlap is compared in C, and unchanged elements are usually the same objects.
+    """
+    if not old:
+        return (0, list(new)) if new else None
+    last = old[-1]
+    for position in range(len(new) - 1, max(-1, len(new) - 1 - _SHIFT_SEARCH), -1):
+        if new[position] is last or new[position] == last:
+            overlap = position + 1
+            dropped = len(old) - overlap
+            if dropped >= 0 and new[:overlap] == old[dropped:]:
+                if dropped == 0 and overlap == len(new):
+                    return None
+                return dropped, new[overlap:]
+    return None
 
 
 def apply_delta(values: dict[str, Any], delta: Mapping[str, Any]) -> None:
     """Applies a delta in place (used when rebuilding a state from a checkpoint)."""
     for key, value in (delta.get("set") or {}).items():
         values[key] = value
+    for key, count in (delta.get("drop_front") or {}).items():
+        current = values.get(key)
+        if isinstance(current, list):
+            values[key] = current[count:]
     for key, items in (delta.get("append") or {}).items():
         current = values.get(key)
         values[key] = [*current, *items] if isinstance(current, list) else list(items)
@@ -81,7 +111,12 @@ def apply_delta(values: dict[str, Any], delta: Mapping[str, Any]) -> None:
 
 def changed_keys(delta: Mapping[str, Any]) -> list[str]:
     """Every key a delta touches, in a stable order."""
-    keys = [*(delta.get("set") or {}), *(delta.get("append") or {}), *(delta.get("delete") or ())]
+    keys = [
+        *(delta.get("set") or {}),
+        *(delta.get("drop_front") or {}),
+        *(delta.get("append") or {}),
+        *(delta.get("delete") or ()),
+    ]
     return list(dict.fromkeys(keys))
 
 
