@@ -95,15 +95,17 @@ def main() -> None:
     runs = db.list_runs(limit=RUNS)
     chat = next(r for r in runs if r.project == "chat")
     last = chat.last_sequence_id
+
+    def diff_adjacent(sequence_id: int) -> object:
+        return db.diff(chat.run_id, sequence_id, sequence_id + 1)
+
     results = {
         "list newest 100 runs": lambda: db.list_runs(limit=100),
         "count steps of a run": lambda: db.count_steps(chat.run_id),
         "last page of 100 steps": lambda: db.read_last_steps(chat.run_id, 100),
         "page of 100 steps in the middle": lambda: db.read_step_page(chat.run_id, last // 2, 100),
         "state at a random step": lambda: db.state_at(chat.run_id, rng.randrange(last)),
-        "diff of two adjacent random steps": lambda: (
-            lambda s: db.diff(chat.run_id, s, s + 1)
-        )(rng.randrange(last - 1)),
+        "diff of two adjacent random steps": lambda: diff_adjacent(rng.randrange(last - 1)),
         "follow: steps after N": lambda: db.steps_after(chat.run_id, last - 50),
         "search steps by changed key": lambda: db.search_steps(chat.run_id, changed_key="turn"),
     }
