@@ -1,0 +1,364 @@
+"""Problems with a flow document: what blocks a run (errors) and what may surprise (warnings).
+
+Each problem names its node or edge and the field, so the Problems panel can select the culprit
+and the CLI can print something a person can act on.
+"""
+
+from __future__ import annotations
+
+import ast
+import string
+from collections import deque
+from typing import Literal
+
+from pydantic import BaseModel
+
+from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
+from burrdesk.model.flow_document import NODE_KINDS, FlowDocument, FlowNode
+
+Severity = Literal["error", "warning"]
+
+
+class Problem(BaseModel):
+    severity: Severity
+    message: str
+    node_id: str | None = None
+    edge_index: int | None = None
+    field: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.node_id is not None:
+            where.append(f'node "{self.node_id}"')
+        if self.edge_index is not None:
+            where.append(f"edge #{self.edge_index + 1}")
+        if self.field:
+            where.append(f'field "{self.field}"')
+        if self.line is not None:
+            where.append(f"line {self.line}, column {self.column}")
+        prefix = f"{', '.join(where)}: " if where else ""
+        return f"{self.severity}: {prefix}{self.message}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def node_writes(node: FlowNode) -> list[str]:
+    """The keys a node writes, including those its kind implies (inputs, LLM output/history)."""
+    keys = list(node.writes)
+    if node.kind == "input":
+        keys += [f.get("name") for f in node.params.get("inputs", []) if isinstance(f, dict)]
+    elif node.kind == "llm":
+        keys.append(node.params.get("output_key", "response"))
+        if node.params.get("history_key"):
+            keys.append(node.params["history_key"])
+    return [k for k in dict.fromkeys(keys) if isinstance(k, str)]
+
+
+def node_reads(node: FlowNode) -> list[str]:
+    """The keys a node reads, including an LLM template's fields and its history."""
+    keys = list(node.reads)
+    if node.kind == "llm":
+        keys += template_fields(str(node.params.get("prompt_template", "{prompt}")))
+        if node.params.get("history_key"):
+            keys.append(node.params["history_key"])
+    return list(dict.fromkeys(keys))
+
+
+def template_fields(template: str) -> list[str]:
+    """State keys a prompt template refers to: `{name}` or `{name[0]}` -> name."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return []
+    names = []
+    for _literal, field, _spec, _conversion in parsed:
+        if field:
+            names.append(field.split(".")[0].split("[")[0])
+    return names
+
+
+def validate_flow(document: FlowDocument) -> list[Problem]:
+    """Every problem in the document, errors first, in document order."""
+    problems: list[Problem] = []
+    ids = [n.id for n in document.nodes]
+    seen: set[str] = set()
+    for node in document.nodes:
+        if not node.id.isidentifier():
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field="id",
+                    message=f"'{node.id}' is not a valid name: use letters, digits and _ only.",
+                )
+            )
+        if node.id in seen:
+            problems.append(
+                Problem(severity="error", node_id=node.id, field="id", message="duplicate node id.")
+            )
+        seen.add(node.id)
+        problems.extend(_check_node(node))
+    if not document.nodes:
+        problems.append(Problem(severity="error", message="the flow has no nodes."))
+    if document.entrypoint is None:
+        problems.append(
+            Problem(severity="error", field="entrypoint", message="the flow has no entrypoint.")
+        )
+    elif document.entrypoint not in seen:
+        problems.append(
+            Problem(
+                severity="error",
+                field="entrypoint",
+                message=f"the entrypoint '{document.entrypoint}' is not a node.",
+            )
+        )
+    for index in range(len(document.edges)):
+        problems.extend(_check_edge(document, index, ids))
+    problems.extend(_check_defaults(document))
+    problems.extend(_check_reads(document))
+    problems.extend(_check_reachability(document))
+    return sorted(problems, key=lambda p: p.severity != "error")
+
+
+def _check_node(node: FlowNode) -> list[Problem]:
+    problems: list[Problem] = []
+    if node.kind not in NODE_KINDS:
+        problems.append(
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="kind",
+                message=f"unknown kind '{node.kind}' (kinds are {', '.join(NODE_KINDS)}).",
+            )
+        )
+    elif node.kind == "python":
+        problems.extend(_check_python(node))
+    elif node.kind == "input":
+        fields = node.params.get("inputs", [])
+        if not fields:
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field="params.inputs",
+                    message="an input node must declare at least one input.",
+                )
+            )
+        for field in fields:
+            if not isinstance(field, dict) or not str(field.get("name", "")).isidentifier():
+                problems.append(
+                    Problem(
+                        severity="error",
+                        node_id=node.id,
+                        field="params.inputs",
+                        message=f"input {field!r} needs a 'name' that is a valid identifier.",
+                    )
+                )
+    elif node.kind == "llm":
+        template = str(node.params.get("prompt_template", "{prompt}"))
+        try:
+            list(string.Formatter().parse(template))
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field="params.prompt_template",
+                    message=f"the prompt template is malformed: {exc}.",
+                )
+            )
+    return problems
+
+
+def _check_python(node: FlowNode) -> list[Problem]:
+    if not node.code.strip():
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="code",
+                message=f"a python node needs code defining def {node.id}(state): ...",
+            )
+        ]
+    try:
+        tree = ast.parse(node.code)
+    except SyntaxError as exc:
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="code",
+                line=exc.lineno,
+                column=exc.offset,
+                message=f"the code does not parse: {exc.msg}.",
+            )
+        ]
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not any(f.name == node.id for f in functions) and len(functions) != 1:
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="code",
+                message=f"the code must define a function named {node.id}(state, ...).",
+            )
+        ]
+    return []
+
+
+def _check_edge(document: FlowDocument, index: int, ids: list[str]) -> list[Problem]:
+    edge = document.edges[index]
+    problems = []
+    for end, role in ((edge.source, "source"), (edge.target, "target")):
+        if end not in ids:
+            problems.append(
+                Problem(
+                    severity="error",
+                    edge_index=index,
+                    field=role,
+                    message=f"the edge's {role} '{end}' is not a node.",
+                )
+            )
+    kind = edge.condition_kind
+    if kind == "unknown":
+        problems.append(
+            Problem(
+                severity="error",
+                edge_index=index,
+                field="condition",
+                message=(
+                    f'condition {edge.condition!r} is not understood: use "default", '
+                    '"expr: <expression>" or {"when": {key: value}}.'
+                ),
+            )
+        )
+    elif kind == "expr":
+        try:
+            compile_expression(edge.expression or "")
+        except ExpressionError as exc:
+            problems.append(
+                Problem(
+                    severity="error",
+                    edge_index=index,
+                    field="condition",
+                    column=(exc.column + 1) if exc.column is not None else None,
+                    line=1 if exc.column is not None else None,
+                    message=f"{exc.reason}.",
+                )
+            )
+    elif kind == "when" and not isinstance(edge.when, dict):
+        problems.append(
+            Problem(
+                severity="error",
+                edge_index=index,
+                field="condition",
+                message="a when condition needs an object of key: value pairs.",
+            )
+        )
+    return problems
+
+
+def _check_defaults(document: FlowDocument) -> list[Problem]:
+    problems = []
+    for node in document.nodes:
+        outgoing = [e for e in document.edges if e.source == node.id]
+        if not outgoing:
+            continue
+        kinds = [e.condition_kind for e in outgoing]
+        if "default" not in kinds:
+            problems.append(
+                Problem(
+                    severity="warning",
+                    node_id=node.id,
+                    field="edges",
+                    message=(
+                        "no default edge: when no condition holds the run stops here; "
+                        "add a default edge if it should go on."
+                    ),
+                )
+            )
+        elif kinds.count("default") > 1:
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field="edges",
+                    message="more than one default edge: only the first can ever be taken.",
+                )
+            )
+        elif kinds.index("default") != len(kinds) - 1:
+            problems.append(
+                Problem(
+                    severity="warning",
+                    node_id=node.id,
+                    field="edges",
+                    message="edges after the default edge can never be taken.",
+                )
+            )
+    return problems
+
+
+def _check_reads(document: FlowDocument) -> list[Problem]:
+    available = set(document.state)
+    for node in document.nodes:
+        available.update(node_writes(node))
+    problems = []
+    for node in document.nodes:
+        for key in node_reads(node):
+            if key not in available:
+                problems.append(
+                    Problem(
+                        severity="error",
+                        node_id=node.id,
+                        field="reads",
+                        message=(
+                            f"reads '{key}', which no node writes and the initial state lacks."
+                        ),
+                    )
+                )
+    for index, edge in enumerate(document.edges):
+        names = []
+        if edge.condition_kind == "expr":
+            try:
+                names = list(compile_expression(edge.expression or "").names)
+            except ExpressionError:
+                names = []
+        elif edge.condition_kind == "when" and isinstance(edge.when, dict):
+            names = [k.split("__")[0] for k in edge.when]
+        for key in names:
+            if key not in available:
+                problems.append(
+                    Problem(
+                        severity="error",
+                        edge_index=index,
+                        field="condition",
+                        message=f"the condition reads '{key}', which nothing writes.",
+                    )
+                )
+    return problems
+
+
+def _check_reachability(document: FlowDocument) -> list[Problem]:
+    if document.entrypoint is None or document.node(document.entrypoint) is None:
+        return []
+    reached = {document.entrypoint}
+    queue = deque([document.entrypoint])
+    while queue:
+        current = queue.popleft()
+        for edge in document.edges:
+            if edge.source == current and edge.target not in reached:
+                reached.add(edge.target)
+                queue.append(edge.target)
+    return [
+        Problem(
+            severity="warning",
+            node_id=node.id,
+            message="unreachable: no path leads here from the entrypoint.",
+        )
+        for node in document.nodes
+        if node.id not in reached
+    ]
