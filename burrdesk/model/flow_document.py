@@ -101,9 +101,12 @@ class FlowEdge(BaseModel):
 
     @property
     def condition_kind(self) -> str:
-        """default, expr or when (anything else is reported by validation)."""
+        """default, expr, when, or custom (a code-only condition imported from Python, which a
+        flow can show but not run); anything else is "unknown" and reported by validation."""
         if isinstance(self.condition, dict):
-            return "when" if set(self.condition) == {"when"} else "unknown"
+            if set(self.condition) == {"when"}:
+                return "when"
+            return "custom" if set(self.condition) == {"custom"} else "unknown"
         text = self.condition.strip()
         if text == "default":
             return "default"
@@ -130,6 +133,8 @@ class FlowEdge(BaseModel):
             return self.expression or ""
         if kind == "when":
             return ", ".join(f"{k}={v!r}" for k, v in (self.when or {}).items())
+        if kind == "custom":
+            return str(self.condition["custom"])  # type: ignore[index]
         return str(self.condition)
 
 

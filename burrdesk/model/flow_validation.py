@@ -224,7 +224,19 @@ def _check_edge(document: FlowDocument, index: int, ids: list[str]) -> list[Prob
                 )
             )
     kind = edge.condition_kind
-    if kind == "unknown":
+    if kind == "custom":
+        problems.append(
+            Problem(
+                severity="error",
+                edge_index=index,
+                field="condition",
+                message=(
+                    f"the condition {edge.condition_label!r} is Python code from the imported "
+                    "application and cannot run in a flow; rewrite it as an expr."
+                ),
+            )
+        )
+    elif kind == "unknown":
         problems.append(
             Problem(
                 severity="error",

@@ -1,0 +1,314 @@
+"""Exporting a flow: a plain Python module using the Burr API, and Mermaid / Graphviz text.
+
+The Python export is the "no lock-in" promise: the module builds the same application with
+`burr.core` (or `burrdesk.engine`), runs on its own (`python app.py`), and reads like code a
+person would write. LLM nodes become a small function that calls the openai client when
+OPENAI_API_KEY is set and echoes otherwise, like the echo mode in the app.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from typing import Literal
+
+from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
+from burrdesk.model.flow_validation import node_reads
+
+Target = Literal["burr", "burrdesk"]
+LINE_LENGTH = 100
+
+_LLM_HELPER = '''
+def chat_completion(
+    model: str, messages: list[dict], temperature: float, max_tokens: int | None
+) -> tuple[str, str]:
+    """(reply, mode): the chat-completions endpoint when OPENAI_API_KEY is set, else an echo."""
+    if not os.environ.get("OPENAI_API_KEY"):
+        last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        return f"echo: {last}", "echo"
+    from openai import OpenAI
+
+    reply = OpenAI().chat.completions.create(
+        model=model, messages=messages, temperature=temperature, max_tokens=max_tokens
+    )
+    return reply.choices[0].message.content or "", "live"
+'''
+
+
+def _py(value: object) -> str:
+    """A one-line Python literal for a JSON value, double-quoted as ruff format writes it."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        inner = ", ".join(_py(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_py(v) for v in value) + "]"
+    return repr(value)
+
+
+def _py_block(value: object, indent: int, prefix: str) -> str:
+    """`prefix` + literal, exploded one item per line (with trailing commas) when too long."""
+    flat = prefix + _py(value)
+    if len(" " * indent + flat) <= LINE_LENGTH or not isinstance(value, (dict, list)) or not value:
+        return flat
+    pad = " " * (indent + 4)
+    if isinstance(value, dict):
+        items = [_py_block(v, indent + 4, f"{_py(k)}: ") + "," for k, v in value.items()]
+        opening, closing = "{", "}"
+    else:
+        items = [_py_block(v, indent + 4, "") + "," for v in value]
+        opening, closing = "[", "]"
+    body = "\n".join(pad + item for item in items)
+    return f"{prefix}{opening}\n{body}\n{' ' * indent}{closing}"
+
+
+def _call(name: str, args: list[str], indent: int) -> str:
+    """`name(args)` on one line, or one argument per line when that is too long."""
+    flat = f"{name}({', '.join(args)})"
+    if len(" " * indent + flat) <= LINE_LENGTH:
+        return flat
+    pad = " " * (indent + 4)
+    return f"{name}(\n" + "".join(f"{pad}{a},\n" for a in args) + " " * indent + ")"
+
+
+def _decorator(node: FlowNode, reads: list[str], writes: list[str]) -> str:
+    return "@" + _call("action", [f"reads={_py(reads)}", f"writes={_py(writes)}"], 0)
+
+
+def _python_node(node: FlowNode) -> tuple[str, str]:
+    """(source with @action added before the node's function, that function's name)."""
+    code = textwrap.dedent(node.code).strip("\n")
+    tree = ast.parse(code)
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    target = next((f for f in functions if f.name == node.id), functions[0])
+    lines = code.splitlines()
+    first = (target.decorator_list[0].lineno if target.decorator_list else target.lineno) - 1
+    decorated = [*lines[:first], _decorator(node, node.reads, node.writes), *lines[first:]]
+    return "\n".join(decorated), target.name
+
+
+def _input_node(node: FlowNode) -> str:
+    fields = node.input_fields()
+    params = []
+    for field in fields:
+        annotation = {"json": "object"}.get(field.type, field.type)
+        default = f" = {_py(field.default)}" if field.default is not None else ""
+        params.append(f"{field.name}: {annotation}{default}")
+    names = [f.name for f in fields]
+    updates = ", ".join(f"{n}={n}" for n in names)
+    return (
+        f"{_decorator(node, [], names)}\n"
+        f"def {node.id}(state: State, {', '.join(params)}) -> State:\n"
+        f"    return state.update({updates})"
+    )
+
+
+def _llm_node(node: FlowNode) -> str:
+    params = node.llm_params()
+    writes = [params.output_key] + ([params.history_key] if params.history_key else [])
+    system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt else []
+    body = [
+        _decorator(node, node_reads(node), writes),
+        f"def {node.id}(state: State) -> tuple[dict, State]:",
+        "    " + _py_block(params.prompt_template, 4, "template = "),
+        "    prompt = template.format_map(state.get_all())",
+        "    " + _py_block(system, 4, "messages: list[dict] = "),
+    ]
+    if params.history_key:
+        body += [
+            f"    history = list(state.get({_py(params.history_key)}) or [])",
+            "    messages += history",
+            '    user_turn = {"role": "user", "content": prompt}',
+            "    new_turns = [] if history and history[-1] == user_turn else [user_turn]",
+            "    messages += new_turns",
+        ]
+    else:
+        body.append('    messages.append({"role": "user", "content": prompt})')
+    call_args = [_py(params.model), "messages", _py(params.temperature), _py(params.max_tokens)]
+    body.append("    reply, mode = " + _call("chat_completion", call_args, 4))
+    body.append(f"    new_state = state.update(**{{{_py(params.output_key)}: reply}})")
+    if params.history_key:
+        body.append('    turns = [*new_turns, {"role": "assistant", "content": reply}]')
+        body.append(f"    new_state = new_state.extend(**{{{_py(params.history_key)}: turns}})")
+    body.append(
+        f'    result = {{"output": reply, "model": {_py(params.model)}, "mode": mode, "prompt": prompt}}'
+    )
+    body.append("    return result, new_state")
+    return "\n".join(body)
+
+
+def _end_node(node: FlowNode) -> str:
+    return f"{_decorator(node, [], [])}\ndef {node.id}(state: State) -> State:\n    return state"
+
+
+def _condition(edge: FlowEdge) -> str | None:
+    kind = edge.condition_kind
+    if kind == "expr":
+        return f"expr({_py(edge.expression)})"
+    if kind == "when":
+        pairs = (edge.when or {}).items()
+        if all(k.isidentifier() for k, _ in pairs):
+            return "when(" + ", ".join(f"{k}={_py(v)}" for k, v in pairs) + ")"
+        return f"when(**{_py(edge.when)})"
+    return None
+
+
+def _import_names(document: FlowDocument) -> list[str]:
+    names = {"ApplicationBuilder", "State", "action"}
+    names |= {k for e in document.edges if (k := e.condition_kind) in ("expr", "when")}
+    # isort's order-by-type, as ruff applies it: classes before functions.
+    return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
+_ASK = """def ask(prompt: str, kind: str) -> object:
+    text = input(f"{prompt}: ")
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if kind == "bool":
+        return text.strip().lower() in ("1", "true", "yes", "y", "on")
+    return text"""
+
+_MAIN = """def main() -> None:
+    app = build_application()
+    while (upcoming := app.get_next_action()) is not None:
+        fields = INPUT_PROMPTS.get(upcoming.name, {})
+        inputs = {name: ask(prompt, kind) for name, (prompt, kind) in fields.items()}
+        ran, _result, _state = app.step(inputs=inputs)
+        print(f"{app.sequence_id}: {ran.name}")
+        if ran.name in END_NODES:
+            break
+    print({k: v for k, v in app.state.get_all().items() if not k.startswith("__")})
+
+
+if __name__ == "__main__":
+    main()"""
+
+
+def export_python(document: FlowDocument, target: Target = "burr") -> str:
+    """A runnable, ruff-clean Python module that builds `document` with the Burr API."""
+    module = "burr.core" if target == "burr" else "burrdesk.engine"
+    has_llm = any(n.kind == "llm" for n in document.nodes)
+    requirement = "apache-burr" if target == "burr" else "burrdesk"
+    if has_llm:
+        requirement += " (and openai with OPENAI_API_KEY set, for real LLM replies)"
+    title = document.name + (f": {document.description}" if document.description else "")
+    docstring = (
+        f'"""{title}\n\nExported from a burrdesk flow; run it with `python {document.name}.py`.\n'
+        f'It needs {requirement}.\n"""'
+    )
+    header = [docstring, "from __future__ import annotations"]
+    if has_llm:
+        header.append("import os")
+    header.append(f"from {module} import {', '.join(_import_names(document))}")
+
+    blocks = [_LLM_HELPER.strip("\n")] if has_llm else []
+    action_names: dict[str, str] = {}
+    for node in document.nodes:
+        if node.kind == "python":
+            source, function = _python_node(node)
+            blocks.append(source)
+            action_names[node.id] = function
+            continue
+        if node.kind == "input":
+            blocks.append(_input_node(node))
+        elif node.kind == "llm":
+            blocks.append(_llm_node(node))
+        else:
+            blocks.append(_end_node(node))
+        action_names[node.id] = node.id
+
+    prompts = {
+        n.id: {f.name: (f.prompt or f.name, f.type) for f in n.input_fields()}
+        for n in document.nodes
+        if n.kind == "input"
+    }
+    ends = [n.id for n in document.nodes if n.kind == "end"]
+    blocks.append(
+        "\n".join(
+            [
+                _py_block(json.loads(json.dumps(document.state)), 0, "INITIAL_STATE = "),
+                _py_block(prompts, 0, "INPUT_PROMPTS: dict[str, dict[str, tuple[str, str]]] = "),
+                _py_block(ends, 0, "END_NODES: list[str] = "),
+            ]
+        )
+    )
+    lines = [
+        "def build_application():",
+        "    return (",
+        "        ApplicationBuilder()",
+        "        .with_actions(",
+        *[f"            {nid}={fn}," for nid, fn in action_names.items()],
+        "        )",
+    ]
+    if document.edges:
+        lines.append("        .with_transitions(")
+        for edge in document.edges:
+            condition = _condition(edge)
+            args = [_py(edge.source), _py(edge.target)] + ([condition] if condition else [])
+            lines.append("            " + _call("", args, 12) + ",")
+        lines.append("        )")
+    lines += [
+        "        .with_state(**INITIAL_STATE)",
+        f"        .with_entrypoint({_py(document.entrypoint)})",
+        "        .build()",
+        "    )",
+    ]
+    blocks += ["\n".join(lines), _ASK, _MAIN]
+    return (
+        "\n\n".join(header[:2])
+        + "\n\n"
+        + "\n\n".join(header[2:])
+        + "\n\n\n"
+        + "\n\n\n".join(blocks)
+        + "\n"
+    )
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;").replace("\n", " ")
+
+
+def export_mermaid(document: FlowDocument) -> str:
+    """A Mermaid flowchart (left to right) for docs and pull requests."""
+    shapes = {"input": ('[/"', '"/]'), "llm": ('("', '")'), "end": ('(("', '"))')}
+    lines = ["flowchart LR"]
+    for node in document.nodes:
+        opening, closing = shapes.get(node.kind, ('["', '"]'))
+        lines.append(f"    {node.id}{opening}{_mermaid_text(node.title)}{closing}")
+    for edge in document.edges:
+        label = edge.condition_label
+        arrow = f" -->|{_mermaid_text(label)}| " if label else " --> "
+        lines.append(f"    {edge.source}{arrow}{edge.target}")
+    if document.entrypoint:
+        lines.append(f"    style {document.entrypoint} stroke-width:3px")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def export_dot(document: FlowDocument) -> str:
+    """Graphviz DOT text (render with `dot -Tsvg`)."""
+    shapes = {"input": "parallelogram", "llm": "box, style=rounded", "end": "doublecircle"}
+    lines = [f'digraph "{_dot_text(document.name)}" {{', "    rankdir=LR;", "    node [shape=box];"]
+    for node in document.nodes:
+        shape = shapes.get(node.kind, "box")
+        extra = ", penwidth=3" if node.id == document.entrypoint else ""
+        lines.append(f'    "{node.id}" [label="{_dot_text(node.title)}", shape={shape}{extra}];')
+    for edge in document.edges:
+        label = edge.condition_label
+        attrs = f' [label="{_dot_text(label)}"]' if label else ""
+        lines.append(f'    "{edge.source}" -> "{edge.target}"{attrs};')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
