@@ -26,10 +26,11 @@ Available now:
   * run databases: record runs with ApplicationBuilder().with_tracker("sqlite", project=...)
       burrdesk import PATH [--into RUNS.db]     import Burr tracker output or a persister db
       burrdesk inspect [RUNS.db]                list runs (add --run ID, --step N, --json)
+  * flows (.burrflow): burrdesk run FLOW, burrdesk validate FLOW,
+      burrdesk export FLOW -o app.py|flow.mmd|flow.dot, burrdesk graph app.py[:attr]
   * default run database: {database}
 
-Coming next (see the issues): .burrflow flow documents and the desktop app
-(canvas, live runs, timeline and rewind).
+Coming next (see the issues): the desktop app (canvas, live runs, timeline and rewind).
 """
 
 
@@ -52,6 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--into", metavar="RUNS.db", help="run database (default: yours)")
     importer.add_argument("--project", help="project name for persister imports")
 
+    run = commands.add_parser("run", help="run a .burrflow headless, recording every step")
+    run.add_argument("flow", help="the .burrflow file")
+    run.add_argument("--db", metavar="RUNS.db", help="run database (default: yours)")
+    run.add_argument("--project", help="project to record under (default: the flow's name)")
+    run.add_argument(
+        "--input", action="append", default=[], metavar="KEY=VALUE", help="a value for an input"
+    )
+    run.add_argument("--halt-after", metavar="NODE", help="stop after this node runs")
+    run.add_argument(
+        "--no-input",
+        action="store_true",
+        help="never ask on the terminal; stop when input is needed",
+    )
+
+    export = commands.add_parser("export", help="export a flow as Python, Mermaid or DOT")
+    export.add_argument("flow", help="the .burrflow file")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.add_argument("--format", choices=["python", "mermaid", "dot"], help="default: from -o")
+    export.add_argument(
+        "--target", choices=["burr", "burrdesk"], default="burr", help="API the Python uses"
+    )
+
+    graph = commands.add_parser("graph", help="make a flow from a code-first application")
+    graph.add_argument("module", help="path/to/app.py or path/to/app.py:ATTRIBUTE")
+    graph.add_argument("-o", "--output", help=".burrflow file to write (default: standard output)")
+
+    validate = commands.add_parser("validate", help="list the problems in a flow")
+    validate.add_argument("flow", help="the .burrflow file")
+
     inspect = commands.add_parser("inspect", help="list the runs, steps or state in a run database")
     inspect.add_argument("database", nargs="?", help="run database (default: yours)")
     inspect.add_argument("--run", metavar="RUN", help="a run id or app id: list its steps")
@@ -72,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "inspect":
             return _inspect(args)
+        if args.command in ("run", "export", "graph", "validate"):
+            from burrdesk import flow_commands
+
+            return getattr(flow_commands, f"{args.command}_command")(args)
     except CliError as error:
         print(f"burrdesk: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -40,6 +40,8 @@ _STEP_COLUMNS = (
     "traceback, delta"
 )
 _HOST = socket.gethostname()
+_LIVE_STATUSES = ("running", "interrupted")
+_NOW: Any = object()
 
 
 class RunDatabaseError(Exception):
@@ -194,6 +196,13 @@ class RunDatabase:
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
         where, args = self._run_filter(project, app_id, partition_key, status, search)
+        if status in _LIVE_STATUSES:
+            rows = self._query(
+                f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC",
+                args,
+            )
+            runs = [r for r in map(_run_from_row, rows) if r.status == status]
+            return runs[offset : offset + limit]
         rows = self._query(
             f"SELECT {_RUN_COLUMNS} FROM runs {where} "
             "ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
@@ -211,6 +220,17 @@ class RunDatabase:
         search: str | None = None,
     ) -> int:
         where, args = self._run_filter(project, app_id, partition_key, status, search)
+        if status in _LIVE_STATUSES:
+            return len(
+                self.list_runs(
+                    project=project,
+                    app_id=app_id,
+                    partition_key=partition_key,
+                    status=status,
+                    search=search,
+                    limit=2**62,
+                )
+            )
         return self._query(f"SELECT COUNT(*) FROM runs {where}", args)[0][0]
 
     @staticmethod
@@ -231,8 +251,10 @@ class RunDatabase:
                 clauses.append(f"{column} = ?")
                 args.append(value)
         if status is not None:
-            if status == "interrupted":
-                clauses.append("status = 'running'")
+            # "running" and "interrupted" are told apart by whether the writer is alive, which
+            # only Python can check: the SQL takes both and `_derived_filter` sorts them out.
+            if status in _LIVE_STATUSES:
+                clauses.append("status IN ('running', 'interrupted')")
             else:
                 clauses.append("status = ?")
                 args.append(status)
@@ -614,9 +636,12 @@ class RunWriter:
         error: str | None = None,
         traceback: str | None = None,
         started_at: float | None = None,
-        ended_at: float | None = None,
+        ended_at: float | None = _NOW,
     ) -> None:
-        """Stores one step: its delta against `before`, plus a checkpoint when one is due."""
+        """Stores one step: its delta against `before`, plus a checkpoint when one is due.
+
+        `ended_at` defaults to now; pass None when the end time is unknown (imports).
+        """
         failed = error is not None
         delta = {} if failed else compute_delta(before, after, writes)
         delta_text = dumps(delta) if delta else None
@@ -624,16 +649,17 @@ class RunWriter:
         if self.policy.after_step(len(delta_text) if delta_text else 0):
             checkpoint_text = dumps(_public(after))
             self.policy.checkpointed(len(checkpoint_text))
-        now = time.time() if ended_at is None else ended_at
+        now = time.time()
+        ended = now if ended_at is _NOW else ended_at
         step_row = (
             self.run_id,
             sequence_id,
             action,
             "failed" if failed else "completed",
             started_at,
-            now,
+            ended,
             dumps(dict(inputs)) if inputs else None,
-            dumps(result) if result else None,
+            dumps(result) if result is not None else None,
             error,
             traceback,
             delta_text,
