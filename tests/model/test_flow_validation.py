@@ -1,0 +1,230 @@
+"""Flow documents: reading them (one sentence when impossible) and every validation problem."""
+
+import json
+
+import pytest
+
+from burrdesk.model.flow_document import FlowDocument, FlowFileError, load_flow, parse_flow
+from burrdesk.model.flow_validation import errors, validate_flow
+
+
+def flow(**overrides):
+    base = {
+        "format": "burrdesk.flow",
+        "version": 1,
+        "name": "t",
+        "state": {"count": 0},
+        "entrypoint": "inc",
+        "nodes": [
+            {
+                "id": "inc",
+                "kind": "python",
+                "reads": ["count"],
+                "writes": ["count"],
+                "code": "def inc(state):\n    return state.update(count=state['count'] + 1)\n",
+            },
+            {"id": "end", "kind": "end"},
+        ],
+        "edges": [
+            {"source": "inc", "target": "inc", "condition": "expr: count < 3"},
+            {"source": "inc", "target": "end", "condition": "default"},
+        ],
+    }
+    base.update(overrides)
+    return FlowDocument.model_validate(base)
+
+
+def messages(document):
+    return [
+        (p.severity, p.node_id, p.edge_index, p.field, p.message) for p in validate_flow(document)
+    ]
+
+
+def test_a_good_flow_has_no_problems():
+    assert validate_flow(flow()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("{not json", "is not valid JSON (line 1, column 2"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"format": "something.else"}', "is not a burrdesk flow"),
+        ('{"format": "burrdesk.flow", "version": 9}', "flow format version 9"),
+        (
+            '{"format": "burrdesk.flow", "nodes": [{"id": "a"}]}',
+            'node "a" field "kind" field required',
+        ),
+        (
+            '{"format": "burrdesk.flow", "nodes": [], "edges": [{"source": "a"}]}',
+            'edge #1 field "target"',
+        ),
+        ('{"format": "burrdesk.flow", "state": [1]}', 'field "state"'),
+    ],
+)
+def test_unreadable_documents_are_one_sentence(text, complaint):
+    with pytest.raises(FlowFileError) as info:
+        parse_flow(text, source="my.burrflow")
+    message = str(info.value)
+    assert complaint in message and message.startswith("my.burrflow") and "\n" not in message
+
+
+def test_missing_file_folder_and_binary(tmp_path):
+    with pytest.raises(FlowFileError, match="There is no flow file"):
+        load_flow(tmp_path / "nope.burrflow")
+    with pytest.raises(FlowFileError, match="is a folder"):
+        load_flow(tmp_path)
+    binary = tmp_path / "x.burrflow"
+    binary.write_bytes(b"\xff\xfe\x00\x01" * 10)
+    with pytest.raises(FlowFileError, match="not a text file"):
+        load_flow(binary)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    document = flow()
+    document.save(tmp_path / "t.burrflow")
+    assert load_flow(tmp_path / "t.burrflow") == document
+    assert not list(tmp_path.glob("*.saving"))
+
+
+def test_unknown_kind_and_duplicate_id():
+    document = flow(
+        nodes=[
+            *flow().model_dump()["nodes"],
+            {"id": "inc", "kind": "end"},
+            {"id": "x", "kind": "robot"},
+        ]
+    )
+    found = messages(document)
+    assert ("error", "inc", None, "id", "duplicate node id.") in found
+    assert any(m[1] == "x" and m[3] == "kind" and "unknown kind 'robot'" in m[4] for m in found)
+
+
+def test_edge_to_a_missing_node_names_the_edge_and_end():
+    document = flow(edges=[{"source": "inc", "target": "ghost"}])
+    assert ("error", None, 0, "target", "the edge's target 'ghost' is not a node.") in messages(
+        document
+    )
+
+
+def test_no_entrypoint_or_a_missing_one():
+    assert any(
+        m[3] == "entrypoint" and "no entrypoint" in m[4] for m in messages(flow(entrypoint=None))
+    )
+    assert any("'zzz' is not a node" in m[4] for m in messages(flow(entrypoint="zzz")))
+
+
+def test_python_code_that_does_not_parse_has_line_and_column():
+    document = flow()
+    document.nodes[0].code = "def inc(state):\n    return state.update(count=\n"
+    (problem,) = [p for p in validate_flow(document) if p.field == "code"]
+    assert problem.severity == "error" and problem.line == 2 and problem.column is not None
+    assert "does not parse" in problem.message
+
+
+def test_python_code_without_the_function():
+    document = flow()
+    document.nodes[0].code = "x = 1\n"
+    assert any("must define a function named inc" in m[4] for m in messages(document))
+
+
+def test_expr_the_restricted_evaluator_rejects():
+    document = flow(
+        edges=[
+            {"source": "inc", "target": "inc", "condition": "expr: __import__('os')"},
+            {"source": "inc", "target": "end", "condition": "default"},
+        ]
+    )
+    (problem,) = [p for p in validate_flow(document) if p.edge_index == 0]
+    assert problem.field == "condition" and "calling '__import__'" in problem.message
+    assert problem.column == 1
+
+
+def test_unknown_condition_syntax():
+    document = flow(edges=[{"source": "inc", "target": "end", "condition": "count > 1"}])
+    assert any(m[2] == 0 and "not understood" in m[4] for m in messages(document))
+
+
+def test_a_read_nothing_writes():
+    document = flow(state={})
+    document.nodes[0].reads = ["count", "budget"]
+    found = messages(document)
+    assert any(m[1] == "inc" and "reads 'budget'" in m[4] for m in found)
+    assert not any("reads 'count'" in m[4] for m in found)
+
+
+def test_a_condition_on_a_key_nothing_writes():
+    document = flow(
+        edges=[
+            {"source": "inc", "target": "end", "condition": {"when": {"mood": "happy"}}},
+            {"source": "inc", "target": "inc"},
+        ]
+    )
+    assert any(m[2] == 0 and "reads 'mood'" in m[4] for m in messages(document))
+
+
+def test_llm_template_fields_and_input_nodes_count_as_reads_and_writes():
+    document = FlowDocument.model_validate(
+        {
+            "format": "burrdesk.flow",
+            "entrypoint": "ask",
+            "nodes": [
+                {"id": "ask", "kind": "input", "params": {"inputs": [{"name": "question"}]}},
+                {
+                    "id": "answer",
+                    "kind": "llm",
+                    "params": {
+                        "prompt_template": "Answer {question} in {style}",
+                        "output_key": "a",
+                    },
+                },
+            ],
+            "edges": [{"source": "ask", "target": "answer"}],
+        }
+    )
+    found = messages(document)
+    assert [p.message for p in errors(validate_flow(document))] == [
+        "reads 'style', which no node writes and the initial state lacks."
+    ]
+    assert not any("question" in m[4] for m in found)
+
+
+def test_unreachable_nodes_are_warnings():
+    document = flow(nodes=[*flow().model_dump()["nodes"], {"id": "island", "kind": "end"}])
+    assert (
+        "warning",
+        "island",
+        None,
+        None,
+        "unreachable: no path leads here from the entrypoint.",
+    ) in (messages(document))
+    assert not errors(validate_flow(document))
+
+
+def test_outgoing_edges_without_a_default_warn_and_two_defaults_are_an_error():
+    no_default = flow(edges=[{"source": "inc", "target": "end", "condition": "expr: count > 2"}])
+    assert any(m[0] == "warning" and "no default edge" in m[4] for m in messages(no_default))
+    two = flow(edges=[{"source": "inc", "target": "end"}, {"source": "inc", "target": "inc"}])
+    assert any(m[0] == "error" and "more than one default" in m[4] for m in messages(two))
+
+
+def test_input_node_needs_named_inputs():
+    document = flow(nodes=[{"id": "inc", "kind": "input", "params": {"inputs": [{"prompt": "x"}]}}])
+    assert any("needs a 'name'" in m[4] for m in messages(document))
+
+
+def test_problems_print_with_their_location():
+    document = flow(edges=[{"source": "inc", "target": "ghost"}])
+    assert str(validate_flow(document)[0]) == (
+        "error: edge #1, field \"target\": the edge's target 'ghost' is not a node."
+    )
+
+
+def test_examples_are_valid(tmp_path):
+    from pathlib import Path
+
+    examples = sorted((Path(__file__).parents[2] / "resources" / "examples").glob("*.burrflow"))
+    assert len(examples) >= 4
+    for path in examples:
+        assert validate_flow(load_flow(path)) == [], path.name
+        assert json.loads(path.read_text())["format"] == "burrdesk.flow"
