@@ -63,6 +63,7 @@ class RunDatabase:
         elif self.path.is_dir():
             raise RunDatabaseError(f"{self.path} is a folder, not a run database file.")
         self._lock = threading.RLock()
+        self._checkpointer: _Checkpointer | None = None
         try:
             if read_only:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
@@ -164,6 +165,9 @@ class RunDatabase:
                 raise RunDatabaseError(_explain_database_error(self.path, exc)) from None
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._lock:
             self.conn.close()
 
@@ -497,7 +501,21 @@ class RunDatabase:
 
     def writer(self, run_id: int) -> RunWriter:
         """A writer that appends steps to an existing run."""
+        self._start_checkpointer()
         return RunWriter(self, run_id)
+
+    def _start_checkpointer(self) -> None:
+        """Moves WAL checkpoints (copying pages back and fsync) off the writing thread.
+
+        SQLite would otherwise checkpoint inside whichever commit crosses 1,000 WAL pages,
+        stalling the engine; a background thread on its own connection does it every quarter
+        second instead, which also keeps the WAL file small.
+        """
+        if self._checkpointer is not None or self.read_only:
+            return
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
 
     def set_run_status(self, run_id: int, status: str) -> None:
         with self._transaction() as conn:
@@ -562,6 +580,36 @@ class RunDatabase:
         if _inherits(run, sequence_id):
             return self.prior_action(run.parent_run_id, sequence_id)
         return None
+
+
+class _Checkpointer(threading.Thread):
+    """Runs PASSIVE WAL checkpoints periodically on its own connection (never blocks writers)."""
+
+    INTERVAL = 0.25
+
+    def __init__(self, path: Path):
+        super().__init__(name=f"burrdesk-checkpoint-{path.name}", daemon=True)
+        self.path = path
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            while not self._stop_event.wait(self.INTERVAL):
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
 
 
 class CheckpointPolicy:
@@ -659,7 +707,7 @@ class RunWriter:
             started_at,
             ended,
             dumps(dict(inputs)) if inputs else None,
-            dumps(result) if result is not None else None,
+            dumps(result) if result is not None and result != {} else None,
             error,
             traceback,
             delta_text,
@@ -850,7 +898,7 @@ def _step_from_row(row: tuple) -> StepRecord:
         started_at=started,
         ended_at=ended,
         inputs=loads(inputs) if inputs else {},
-        result=loads(result) if result else None,
+        result=loads(result) if result else ({} if status == "completed" else None),
         error=error,
         traceback=tb,
         delta=loads(delta) if delta else {},
