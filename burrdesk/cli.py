@@ -30,7 +30,9 @@ Available now:
       burrdesk export FLOW -o app.py|flow.mmd|flow.dot, burrdesk graph app.py[:attr]
   * default run database: {database}
 
-Coming next (see the issues): the desktop app (canvas, live runs, timeline and rewind).
+  * the desktop app: burrdesk [FLOW.burrflow | RUNS.db], burrdesk --screenshot OUT.png [PATH]
+
+Coming next (see the issues): live runs in the app, the timeline and rewind.
 """
 
 
@@ -94,9 +96,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SUBCOMMANDS = ("import", "inspect", "run", "export", "graph", "validate")
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="burrdesk",
+        description=(
+            "Open the burrdesk desktop app (optionally with a flow or run database), or run a "
+            f"subcommand: {', '.join(SUBCOMMANDS)} (burrdesk SUBCOMMAND --help)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"burrdesk {__version__}")
+    parser.add_argument("path", nargs="?", help="a .burrflow file or a run database to open")
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the window to a PNG and exit"
+    )
+    parser.add_argument("--theme", choices=["light", "dark"], help="colour theme for this session")
+    parser.add_argument("--about", action="store_true", help="print what burrdesk can do and exit")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `burrdesk` console script; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0] not in SUBCOMMANDS:
+        options = build_app_parser().parse_args(arguments)
+        if options.about:
+            from burrdesk.model.data_location import default_database_path
+
+            sys.stdout.write(
+                _CAPABILITIES.format(version=__version__, database=default_database_path())
+            )
+            return 0
+        path = Path(options.path) if options.path else None
+        if path is not None and not path.exists():
+            print(f"burrdesk: there is no file at {path}.", file=sys.stderr)
+            return EXIT_USAGE
+        from burrdesk.views.app import run_app
+
+        return run_app(
+            path, Path(options.screenshot) if options.screenshot else None, options.theme
+        )
+    args = build_parser().parse_args(arguments)
     try:
         if args.command == "import":
             return _import(args)
@@ -111,9 +153,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    from burrdesk.model.data_location import default_database_path
-
-    sys.stdout.write(_CAPABILITIES.format(version=__version__, database=default_database_path()))
     return 0
 
 

@@ -17,7 +17,7 @@ def test_version_flag(capsys):
 
 def test_console_script_is_installed_and_runs():
     out = subprocess.run(
-        [sys.executable, "-m", "burrdesk"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "burrdesk", "--about"], capture_output=True, text=True, check=True
     ).stdout
     assert "burrdesk.engine" in out
 

@@ -1,0 +1,52 @@
+"""Starting the desktop app (and its `--screenshot` mode for docs and visual checks)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+SCREENSHOT_SIZE = (1400, 900)
+
+
+def run_app(
+    path: Path | None = None, screenshot: Path | None = None, theme_name: str | None = None
+) -> int:
+    """Opens the main window (with `path` loaded); with `screenshot`, saves a PNG and exits."""
+    if screenshot is not None and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from burrdesk.views import theme
+    from burrdesk.views.main_window import MainWindow, settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("burrdesk")
+    app.setOrganizationName("burrdesk")
+    chosen = theme_name or str(settings().value("theme", "light"))
+    theme.apply_theme(app, "dark" if chosen == "dark" else "light")
+    window = MainWindow()
+    window.theme_action.setChecked(chosen == "dark")
+    opened = path is None or window.open_path(path, ask=False)
+    if not opened and screenshot is not None:
+        print(f"burrdesk: cannot open {path}.", file=sys.stderr)
+        return 2
+    if screenshot is None:
+        window.show()
+        return app.exec()
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    window.view.zoom_to_fit()
+    app.processEvents()
+    image = window.grab()
+    window.undo_stack.setClean()
+    window.close()
+    if not image.save(str(screenshot)):
+        print(f"burrdesk: cannot write the screenshot to {screenshot}.", file=sys.stderr)
+        return 2
+    print(f"Saved a {image.width()}x{image.height()} screenshot to {screenshot}.")
+    return 0

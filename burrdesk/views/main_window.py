@@ -1,0 +1,763 @@
+"""The main window: canvas in the middle, palette, inspector and problems around it, menus on top."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from burrdesk import __version__
+from burrdesk.model.data_location import user_data_dir
+from burrdesk.model.flow_document import (
+    FILE_SUFFIX,
+    FlowDocument,
+    FlowEdge,
+    FlowFileError,
+    FlowNode,
+    load_flow,
+)
+from burrdesk.model.flow_validation import Problem, errors, validate_flow
+from burrdesk.model.node_templates import new_node
+from burrdesk.views import theme
+from burrdesk.views.flow_canvas import FlowScene, FlowView, node_height
+from burrdesk.views.flow_canvas import _color as canvas_color
+from burrdesk.views.flow_editor_model import FlowEditorModel
+from burrdesk.views.inspector import Inspector
+from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
+from burrdesk.views.undo_commands import AddNodesCommand, MoveNodesCommand, RemoveItemsCommand
+
+FRAGMENT_MIME = "application/x-burrdesk-flow-fragment"
+MAX_RECENT = 10
+
+
+def settings() -> QSettings:
+    """User settings in the burrdesk data directory (so tests and portable installs isolate it)."""
+    return QSettings(str(user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+class RunsDialog(QDialog):
+    """The runs of a run database, newest first (the timeline will replace this)."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        from burrdesk.model.run_database import RunDatabase
+
+        self.setWindowTitle(f"Runs in {path.name}")
+        self.resize(820, 420)
+        layout = QVBoxLayout(self)
+        with RunDatabase(path, read_only=True) as database:
+            runs = database.list_runs(limit=1000)
+            total = database.count_runs()
+        summary = QLabel(
+            f"{total} run{'s' if total != 1 else ''} in {path}"
+            + (" (showing the newest 1,000)" if total > 1000 else "")
+        )
+        layout.addWidget(summary)
+        table = QTableWidget(len(runs), 6, self)
+        table.setHorizontalHeaderLabels(["Run", "Project", "App id", "Status", "Steps", "Parent"])
+        table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        for row, run in enumerate(runs):
+            parent = f"{run.parent_run_id} @ {run.parent_sequence_id}" if run.parent_run_id else ""
+            values = [run.run_id, run.project, run.app_id, run.status, run.step_count, parent]
+            for column, value in enumerate(values):
+                table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.table = table
+        layout.addWidget(table)
+
+
+class MainWindow(QMainWindow):
+    """One flow document at a time, edited through one undo stack."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.path: Path | None = None
+        self.undo_stack = QUndoStack(self)
+        self.model = FlowEditorModel(FlowDocument(name="untitled"), self)
+        self.scene = FlowScene(self.model, self.undo_stack, self)
+        self.view = FlowView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.problems: list[Problem] = []
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_status()
+        self.add_node_popup = AddNodePopup(self)
+        self.add_node_popup.kindChosen.connect(self.add_node)
+        self._connect_from: str | None = None
+
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(120)
+        self._validate_timer.timeout.connect(self.validate)
+        self.model.changed.connect(self._validate_timer.start)
+        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.connectionDroppedOnCanvas.connect(self._connection_dropped)
+        self.view.nodeKindDropped.connect(self.add_node)
+        self.view.addNodeRequested.connect(self._popup_add_node)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.setAcceptDrops(True)
+        self.resize(1400, 900)
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self._update_title()
+        self.validate()
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.palette = Palette(self)
+        self.palette.addKindRequested.connect(
+            lambda kind: self.add_node(
+                kind, self.view.mapToScene(self.view.viewport().rect().center())
+            )
+        )
+        self.palette.exampleRequested.connect(self.open_example)
+        self.palette_dock = self._dock(
+            "Palette", "paletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector = Inspector(self.model, self.undo_stack, self)
+        self.inspector_dock = self._dock(
+            "Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.problems_panel = ProblemsPanel(self)
+        self.problems_panel.problemActivated.connect(self._select_problem)
+        self.problems_dock = self._dock(
+            "Problems", "problemsDock", self.problems_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [220, 380], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+
+    def _action(
+        self,
+        text: str,
+        slot: Any,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon: str | None = None,
+        tip: str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(
+                shortcut if isinstance(shortcut, QKeySequence) else QKeySequence(shortcut)
+            )
+        if icon:
+            action.setIcon(theme.icon(icon))
+            action.setData(icon)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self.new_flow, key.New, "new")
+        self.open_action = self._action("&Open…", self.open_dialog, key.Open, "open")
+        self.save_action = self._action("&Save", self.save, key.Save, "save")
+        self.save_as_action = self._action("Save &As…", self.save_as, key.SaveAs, "save-as")
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.export_python_action = self._action(
+            "Python…", lambda: self.export("python"), icon="export"
+        )
+        self.export_mermaid_action = self._action("Mermaid…", lambda: self.export("mermaid"))
+        self.export_png_action = self._action("PNG image…", lambda: self.export("png"))
+        self.export_svg_action = self._action("SVG image…", lambda: self.export("svg"))
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(key.Undo)
+        self.undo_action.setIcon(theme.icon("undo"))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(key.Redo)
+        self.redo_action.setIcon(theme.icon("redo"))
+        self.cut_action = self._action("Cu&t", self.cut, key.Cut, "cut")
+        self.copy_action = self._action("&Copy", self.copy, key.Copy, "copy")
+        self.paste_action = self._action("&Paste", self.paste, key.Paste, "paste")
+        self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D", "duplicate")
+        self.delete_action = self._action(
+            "De&lete", self.scene.delete_selection, key.Delete, "delete"
+        )
+        self.select_all_action = self._action("Select &All", self.select_all, key.SelectAll)
+        self.zoom_in_action = self._action(
+            "Zoom &In", lambda: self.view.zoom_by(1.2), key.ZoomIn, "zoom-in"
+        )
+        self.zoom_out_action = self._action(
+            "Zoom &Out", lambda: self.view.zoom_by(1 / 1.2), key.ZoomOut, "zoom-out"
+        )
+        self.zoom_fit_action = self._action(
+            "Zoom to &Fit", self.view.zoom_to_fit, "Ctrl+0", "zoom-fit"
+        )
+        self.zoom_selection_action = self._action(
+            "Zoom to &Selection", self.view.zoom_to_selection, "Ctrl+Shift+0", "zoom-selection"
+        )
+        self.layout_action = self._action("Auto-&layout", self.auto_layout, "Ctrl+L", "layout")
+        self.theme_action = self._action("&Dark Theme", self.toggle_theme, "Ctrl+Shift+T", "theme")
+        self.theme_action.setCheckable(True)
+        self.reset_layout_action = self._action("&Reset Window Layout", self.reset_layout)
+        for action in (self.delete_action, self.duplicate_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        export_menu = file_menu.addMenu("&Export")
+        export_menu.addActions(
+            [
+                self.export_python_action,
+                self.export_mermaid_action,
+                self.export_png_action,
+                self.export_svg_action,
+            ]
+        )
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions(
+            [
+                self.cut_action,
+                self.copy_action,
+                self.paste_action,
+                self.duplicate_action,
+                self.delete_action,
+            ]
+        )
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.select_all_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions(
+            [
+                self.zoom_in_action,
+                self.zoom_out_action,
+                self.zoom_fit_action,
+                self.zoom_selection_action,
+            ]
+        )
+        view_menu.addSeparator()
+        view_menu.addActions([self.layout_action, self.theme_action])
+        view_menu.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.reset_layout_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setIconSize(QSize(20, 20))
+        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions(
+            [self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action, self.layout_action]
+        )
+        toolbar.addSeparator()
+        toolbar.addAction(self.theme_action)
+        theme.theme_signals.changed.connect(self._refresh_icons)
+
+    def _refresh_icons(self, *args: object) -> None:
+        for action in self.findChildren(QAction):
+            name = action.data()
+            if isinstance(name, str) and name:
+                action.setIcon(theme.icon(name))
+        self.undo_action.setIcon(theme.icon("undo"))
+        self.redo_action.setIcon(theme.icon("redo"))
+
+    def _build_status(self) -> None:
+        self.problem_label = QLabel()
+        self.zoom_label = QLabel("100%")
+        self.statusBar().addPermanentWidget(self.problem_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        store = settings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = store.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        dark = store.value("theme", "light") == "dark"
+        self.theme_action.setChecked(dark)
+        self._rebuild_recent()
+
+    def save_settings(self) -> None:
+        store = settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("theme", "dark" if self.theme_action.isChecked() else "light")
+        store.sync()
+
+    def recent_files(self) -> list[str]:
+        value = settings().value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())] + [
+            p for p in self.recent_files() if p != str(path.resolve())
+        ]
+        store = settings()
+        store.setValue("recent", recent[:MAX_RECENT])
+        store.sync()
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        if not recent:
+            placeholder = self.recent_menu.addAction("No recent files")
+            placeholder.setEnabled(False)
+            return
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path(Path(p)))
+
+    def toggle_theme(self) -> None:
+        name = "dark" if self.theme_action.isChecked() else "light"
+        theme.apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+        self.save_settings()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+            dock.show()
+
+    # --- files ------------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        name = self.path.name if self.path else f"{self.model.document.name} (unsaved)"
+        self.setWindowTitle(f"{name}[*] — burrdesk")
+        self.setWindowModified(not self.undo_stack.isClean())
+
+    def maybe_save(self) -> bool:
+        """Asks what to do with unsaved changes; False means the person cancelled."""
+        if self.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.path.name if self.path else self.model.document.name}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def set_document(self, document: FlowDocument, path: Path | None) -> None:
+        self.path = path
+        self.undo_stack.clear()
+        self.model.reset(document)
+        self.scene.clearSelection()
+        self.inspector.show_selection([], [])
+        self._update_title()
+        self.validate()
+        QTimer.singleShot(0, self.view.zoom_to_fit)
+        self.view.zoom_to_fit()
+
+    def new_flow(self) -> None:
+        if self.maybe_save():
+            self.set_document(FlowDocument(name="untitled"), None)
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.path.parent) if self.path else str(EXAMPLES_DIR)
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open",
+            start,
+            "Flows and run databases (*.burrflow *.db);;Flows (*.burrflow);;Run databases (*.db)",
+        )
+        if name:
+            self.open_path(Path(name), ask=False)
+
+    def open_path(self, path: Path, ask: bool = True) -> bool:
+        """Opens a flow (replacing the current one) or shows a run database's runs."""
+        if path.suffix.lower() in (".db", ".sqlite", ".sqlite3"):
+            return self.open_run_database(path)
+        if ask and not self.maybe_save():
+            return False
+        try:
+            document = load_flow(path)
+        except FlowFileError as error:
+            self.show_error("Cannot open the flow", str(error))
+            return False
+        self.set_document(document, path)
+        self._remember(path)
+        self.statusBar().showMessage(f"Opened {path}", 4000)
+        return True
+
+    def open_example(self, path: Path) -> None:
+        """Examples open as untitled copies so saving never overwrites the shipped file."""
+        if not self.maybe_save():
+            return
+        try:
+            document = load_flow(path)
+        except FlowFileError as error:
+            self.show_error("Cannot open the example", str(error))
+            return
+        self.set_document(document, None)
+
+    def open_run_database(self, path: Path) -> bool:
+        from burrdesk.model.run_database import RunDatabaseError
+
+        try:
+            dialog = RunsDialog(path, self)
+        except RunDatabaseError as error:
+            self.show_error("Cannot open the run database", str(error))
+            return False
+        self.runs_dialog = dialog
+        dialog.show()
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        start = (
+            str(self.path)
+            if self.path
+            else str(Path.home() / f"{self.model.document.name}{FILE_SUFFIX}")
+        )
+        name, _ = QFileDialog.getSaveFileName(self, "Save flow", start, f"Flows (*{FILE_SUFFIX})")
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix != FILE_SUFFIX:
+            path = path.with_suffix(FILE_SUFFIX)
+        return self._write(path)
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.model.document.save(path)
+        except OSError as error:
+            self.show_error("Cannot save", f"{path} could not be written: {error.strerror}.")
+            return False
+        self.path = path
+        self.undo_stack.setClean()
+        self._remember(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export(self, kind: str) -> None:
+        suffix = {"python": ".py", "mermaid": ".mmd", "png": ".png", "svg": ".svg"}[kind]
+        base = (
+            self.path.with_suffix(suffix)
+            if self.path
+            else Path.home() / f"{self.model.document.name}{suffix}"
+        )
+        name, _ = QFileDialog.getSaveFileName(self, f"Export as {kind}", str(base), f"*{suffix}")
+        if name:
+            self.export_to(kind, Path(name))
+
+    def export_to(self, kind: str, path: Path) -> bool:
+        from burrdesk.engine.flow_export import export_mermaid, export_python
+
+        document = self.model.document
+        if kind == "python":
+            if errors(validate_flow(document)):
+                self.show_error(
+                    "Cannot export",
+                    "The flow has errors; fix them (see Problems) before exporting Python.",
+                )
+                return False
+            path.write_text(export_python(document), encoding="utf-8")
+        elif kind == "mermaid":
+            path.write_text(export_mermaid(document), encoding="utf-8")
+        elif kind == "png":
+            self.render_image().save(str(path))
+        else:
+            self._render_svg(path)
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def render_image(self, scale: float = 2.0) -> QImage:
+        rect = self.scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        image = QImage(
+            max(int(rect.width() * scale), 1),
+            max(int(rect.height() * scale), 1),
+            QImage.Format.Format_ARGB32,
+        )
+        image.fill(canvas_color("canvas_background", "#f8fafc"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.scene.clearSelection()
+        self.scene.render(painter, QRectF(image.rect()), rect)
+        painter.end()
+        return image
+
+    def _render_svg(self, path: Path) -> None:
+        from PySide6.QtSvg import QSvgGenerator
+
+        rect = self.scene.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(rect.size().toSize())
+        generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
+        generator.setTitle(self.model.document.name)
+        painter = QPainter(generator)
+        self.scene.clearSelection()
+        self.scene.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        painter.end()
+
+    def show_error(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        QMessageBox.warning(self, title, message)
+
+    # --- editing ----------------------------------------------------------------------------
+
+    def add_node(self, kind: str, scene_pos: QPointF) -> None:
+        node_id = self.model.unique_id(kind if kind != "input" else "ask")
+        position = (round((scene_pos.x() - 110) / 20) * 20, round((scene_pos.y() - 40) / 20) * 20)
+        node = new_node(kind, node_id, position)
+        edges = []
+        if self._connect_from is not None:
+            source = self._connect_from
+            has_default = any(
+                e.condition_kind == "default" for e in self.model.document.outgoing(source)
+            )
+            edges.append(
+                FlowEdge(
+                    source=source,
+                    target=node_id,
+                    condition="expr: True" if has_default else "default",
+                )
+            )
+            self._connect_from = None
+        text = f"Add {kind} node '{node_id}'" + (f" after '{edges[0].source}'" if edges else "")
+        self.undo_stack.push(AddNodesCommand(self.model, [node], edges, text=text))
+        self.scene.select_only(node_id)
+
+    def _popup_add_node(self, scene_pos: QPointF) -> None:
+        global_pos = self.view.mapToGlobal(self.view.mapFromScene(scene_pos))
+        self.add_node_popup.open_at(global_pos, scene_pos)
+
+    def _connection_dropped(self, source: str, scene_pos: QPointF) -> None:
+        self._connect_from = source
+        self._popup_add_node(scene_pos)
+
+    def select_all(self) -> None:
+        for item in self.scene.items():
+            if item.flags() & item.GraphicsItemFlag.ItemIsSelectable:
+                item.setSelected(True)
+
+    def _fragment(self) -> dict[str, Any] | None:
+        ids = set(self.scene.selected_node_ids())
+        if not ids:
+            return None
+        document = self.model.document
+        nodes = [n.model_dump(mode="json") for n in document.nodes if n.id in ids]
+        edges = [
+            e.model_dump(mode="json") for e in document.edges if e.source in ids and e.target in ids
+        ]
+        return {"nodes": nodes, "edges": edges}
+
+    def copy(self) -> None:
+        fragment = self._fragment()
+        if fragment is None:
+            return
+        mime = QMimeData()
+        text = json.dumps(fragment)
+        mime.setData(FRAGMENT_MIME, text.encode())
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+
+    def cut(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return
+        self.copy()
+        command = RemoveItemsCommand(self.model, ids, [])
+        command.setText(f"Cut {len(ids)} node{'s' if len(ids) > 1 else ''}")
+        self.undo_stack.push(command)
+
+    def paste(self, fragment: dict[str, Any] | None = None, offset: float = 40.0) -> None:
+        if fragment is None:
+            mime = QGuiApplication.clipboard().mimeData()
+            if mime is None or not mime.hasFormat(FRAGMENT_MIME):
+                return
+            fragment = json.loads(bytes(mime.data(FRAGMENT_MIME).data()).decode())
+        renames: dict[str, str] = {}
+        nodes = []
+        taken = set(self.model.node_ids())
+        for raw in fragment.get("nodes", []):
+            node = FlowNode.model_validate(raw)
+            new_id = node.id
+            if new_id in taken:
+                stem = new_id.rstrip("0123456789_") or "node"
+                number = 2
+                while f"{stem}_{number}" in taken:
+                    number += 1
+                new_id = f"{stem}_{number}"
+            taken.add(new_id)
+            renames[node.id] = new_id
+            code = (
+                node.code.replace(f"def {node.id}(", f"def {new_id}(", 1)
+                if new_id != node.id
+                else node.code
+            )
+            nodes.append(
+                node.model_copy(
+                    update={
+                        "id": new_id,
+                        "code": code,
+                        "position": (node.position[0] + offset, node.position[1] + offset),
+                    }
+                )
+            )
+        edges = [
+            FlowEdge.model_validate(raw).model_copy(
+                update={"source": renames[raw["source"]], "target": renames[raw["target"]]}
+            )
+            for raw in fragment.get("edges", [])
+            if raw["source"] in renames and raw["target"] in renames
+        ]
+        if not nodes:
+            return
+        verb = "Paste" if offset == 40.0 else "Duplicate"
+        self.undo_stack.push(
+            AddNodesCommand(
+                self.model,
+                nodes,
+                edges,
+                text=f"{verb} {len(nodes)} node{'s' if len(nodes) > 1 else ''}",
+            )
+        )
+        self.scene.clearSelection()
+        for node in nodes:
+            self.scene.nodes[node.id].setSelected(True)
+
+    def duplicate(self) -> None:
+        fragment = self._fragment()
+        if fragment is not None:
+            self.paste(fragment, offset=41.0)
+
+    def auto_layout(self) -> None:
+        from burrdesk.model.flow_layout import layout_positions
+
+        document = self.model.document
+        if not document.nodes:
+            return
+        sizes = {n.id: (220.0, node_height(n)) for n in document.nodes}
+        after = layout_positions(document, node_sizes=sizes)
+        before = {n.id: tuple(n.position) for n in document.nodes}
+        changed = {k: v for k, v in after.items() if tuple(v) != before.get(k)}
+        if changed:
+            self.undo_stack.push(
+                MoveNodesCommand(
+                    self.model, {k: before[k] for k in changed}, changed, text="Auto-layout"
+                )
+            )
+        self.view.zoom_to_fit()
+
+    # --- validation and selection -----------------------------------------------------------
+
+    def validate(self) -> None:
+        self.problems = validate_flow(self.model.document)
+        self.problems_panel.set_problems(self.problems)
+        self.scene.set_problems(self.problems)
+        self.inspector.set_problems(self.problems)
+        count_errors = len(errors(self.problems))
+        count_warnings = len(self.problems) - count_errors
+        if not self.problems:
+            self.problem_label.setText("No problems")
+        else:
+            self.problem_label.setText(f"{count_errors} error(s), {count_warnings} warning(s)")
+        self.problems_dock.setWindowTitle(
+            f"Problems ({len(self.problems)})" if self.problems else "Problems"
+        )
+
+    def _selection_changed(self) -> None:
+        self.inspector.show_selection(
+            self.scene.selected_node_ids(), self.scene.selected_edge_indexes()
+        )
+
+    def _select_problem(self, problem: object) -> None:
+        if not isinstance(problem, Problem):
+            return
+        if problem.node_id is not None:
+            self.scene.select_only(node_id=problem.node_id)
+            self.view.centerOn(
+                self.scene.nodes[problem.node_id]
+            ) if problem.node_id in self.scene.nodes else None
+        elif problem.edge_index is not None:
+            self.scene.select_only(edge_index=problem.edge_index)
+        else:
+            self.scene.clearSelection()
+        self.inspector_dock.raise_()
+
+    # --- window events ----------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.maybe_save():
+            self.save_settings()
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(Path(url.toLocalFile()))
+                event.acceptProposedAction()
+                return
+
+
+def about_text() -> str:
+    return f"burrdesk {__version__}"
