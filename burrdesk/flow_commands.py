@@ -34,6 +34,12 @@ def _report(problems: list[Problem]) -> None:
         print(str(problem), file=sys.stderr)
 
 
+def _writable(path: str) -> None:
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise CliError(f"Cannot write {path}: the folder {folder} does not exist.")
+
+
 def _parse_inputs(pairs: list[str]) -> dict[str, str]:
     values = {}
     for pair in pairs:
@@ -81,6 +87,7 @@ def export_command(args: argparse.Namespace) -> int:
     else:
         text = export_dot(document)
     if args.output:
+        _writable(args.output)
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}.")
     else:
@@ -102,6 +109,7 @@ def graph_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     document = document_from_application(app, name=Path(path).stem)
     if args.output:
+        _writable(args.output)
         document.save(args.output)
         print(f"Wrote {args.output} ({len(document.nodes)} nodes, {len(document.edges)} edges).")
     else:
@@ -110,7 +118,19 @@ def graph_command(args: argparse.Namespace) -> int:
 
 
 def _ask(node_id: str, fields: list[Any], given: dict[str, str], allow_prompt: bool) -> dict:
-    """Values for an input node: from --input first, then from the terminal."""
+    """Values for an input node (from --input first, then the terminal), converted to their
+    declared types so a typo is reported here rather than as a failed step."""
+    from burrdesk.engine.flow_compiler import convert_input
+
+    values = _collect(node_id, fields, given, allow_prompt)
+    by_name = {f.name: f for f in fields}
+    try:
+        return {name: convert_input(by_name[name], value) for name, value in values.items()}
+    except ValueError as error:
+        raise CliError(str(error)) from None
+
+
+def _collect(node_id: str, fields: list[Any], given: dict[str, str], allow_prompt: bool) -> dict:
     values: dict[str, Any] = {}
     for field in fields:
         if field.name in given:
@@ -159,7 +179,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     tracker = app.builder.tracker
     run_id = tracker.run_id_for(app.app_id, app.partition_key)
-    print(f"Running {document.name} as run {run_id} in {db_path}")
+    print(f"Running {document.name} as run {run_id} in {db_path}", flush=True)
     inputs_nodes = {n.id: n.input_fields() for n in document.nodes if n.kind == "input"}
     status, code = "stopped", 0
     try:
@@ -173,14 +193,12 @@ def run_command(args: argparse.Namespace) -> int:
                     allow_prompt=not args.no_input and sys.stdin is not None,
                 )
             before = app.state
-            try:
-                ran, _result, after = app.step(inputs=step_inputs)  # type: ignore[misc]
-            except ValueError as error:
-                if "Input" in str(error) and "must be" in str(error):
-                    raise CliError(str(error)) from None
-                raise
+            ran, _result, after = app.step(inputs=step_inputs)  # type: ignore[misc]
             keys = changed_keys(compute_delta(before.get_all(), after.get_all()))
-            print(f"{app.sequence_id:>5}  {ran.name:<24} changed: {', '.join(keys) or '-'}")
+            print(
+                f"{app.sequence_id:>5}  {ran.name:<24} changed: {', '.join(keys) or '-'}",
+                flush=True,
+            )
             if args.halt_after and ran.name == args.halt_after:
                 break
         else:

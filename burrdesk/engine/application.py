@@ -243,8 +243,8 @@ class Application:
                 result = _run_function(action, before, action_inputs)
                 new_state = _run_reducer(prepared, before, result)
             self._set_state(new_state)
-        except Exception as exc:
-            error = exc
+        except BaseException as exc:  # Ctrl-C too: hooks must not see it as a completed step
+            error = exc  # type: ignore[assignment]
             raise
         finally:
             if adapters.post_sync:
@@ -293,8 +293,8 @@ class Application:
                 _check_result(action, result)
                 new_state = _run_reducer(prepared, before, result)
             self._set_state(new_state)
-        except Exception as exc:
-            error = exc
+        except BaseException as exc:  # Ctrl-C too: hooks must not see it as a completed step
+            error = exc  # type: ignore[assignment]
             raise
         finally:
             await self._adapters.acall_post_run_step(

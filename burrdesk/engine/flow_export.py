@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import textwrap
 from typing import Literal
 
@@ -20,7 +21,7 @@ Target = Literal["burr", "burrdesk"]
 LINE_LENGTH = 100
 
 _LLM_HELPER = '''
-def chat_completion(
+def _chat_completion(
     model: str, messages: list[dict], temperature: float, max_tokens: int | None
 ) -> tuple[str, str]:
     """(reply, mode): the chat-completions endpoint when OPENAI_API_KEY is set, else an echo."""
@@ -39,6 +40,8 @@ def chat_completion(
 def _py(value: object) -> str:
     """A one-line Python literal for a JSON value, double-quoted as ruff format writes it."""
     if isinstance(value, str):
+        if '"' in value and "'" not in value:
+            return repr(value)  # single quotes avoid escaping, as ruff format prefers
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool) or value is None:
         return repr(value)
@@ -54,33 +57,36 @@ def _py(value: object) -> str:
     return repr(value)
 
 
-def _py_block(value: object, indent: int, prefix: str) -> str:
-    """`prefix` + literal, exploded one item per line (with trailing commas) when too long."""
+def _py_block(value: object, indent: int, prefix: str, suffix: str = "") -> str:
+    """`prefix` + literal, exploded one item per line (with trailing commas) when the line,
+    `suffix` included, would be too long."""
     flat = prefix + _py(value)
-    if len(" " * indent + flat) <= LINE_LENGTH or not isinstance(value, (dict, list)) or not value:
+    fits = len(" " * indent + flat + suffix) <= LINE_LENGTH
+    if fits or not isinstance(value, (dict, list)) or not value:
         return flat
     pad = " " * (indent + 4)
     if isinstance(value, dict):
-        items = [_py_block(v, indent + 4, f"{_py(k)}: ") + "," for k, v in value.items()]
+        items = [_py_block(v, indent + 4, f"{_py(k)}: ", ",") + "," for k, v in value.items()]
         opening, closing = "{", "}"
     else:
-        items = [_py_block(v, indent + 4, "") + "," for v in value]
+        items = [_py_block(v, indent + 4, "", ",") + "," for v in value]
         opening, closing = "[", "]"
     body = "\n".join(pad + item for item in items)
     return f"{prefix}{opening}\n{body}\n{' ' * indent}{closing}"
 
 
-def _call(name: str, args: list[str], indent: int) -> str:
-    """`name(args)` on one line, or one argument per line when that is too long."""
+def _call(name: str, args: list[str], indent: int, prefix: str = "", suffix: str = "") -> str:
+    """`name(args)` on one line, or one argument per line when the whole line (with what
+    comes before and after it) is too long."""
     flat = f"{name}({', '.join(args)})"
-    if len(" " * indent + flat) <= LINE_LENGTH:
+    if len(" " * indent + prefix + flat + suffix) <= LINE_LENGTH:
         return flat
     pad = " " * (indent + 4)
     return f"{name}(\n" + "".join(f"{pad}{a},\n" for a in args) + " " * indent + ")"
 
 
 def _decorator(node: FlowNode, reads: list[str], writes: list[str]) -> str:
-    return "@" + _call("action", [f"reads={_py(reads)}", f"writes={_py(writes)}"], 0)
+    return "@" + _call("action", [f"reads={_py(reads)}", f"writes={_py(writes)}"], 0, prefix="@")
 
 
 def _python_node(node: FlowNode) -> tuple[str, str]:
@@ -95,29 +101,26 @@ def _python_node(node: FlowNode) -> tuple[str, str]:
     return "\n".join(decorated), target.name
 
 
-def _input_node(node: FlowNode) -> str:
+def _input_node(node: FlowNode, function: str) -> str:
     fields = node.input_fields()
-    params = []
+    params = ["state: State"]
     for field in fields:
         annotation = {"json": "object"}.get(field.type, field.type)
         default = f" = {_py(field.default)}" if field.default is not None else ""
         params.append(f"{field.name}: {annotation}{default}")
     names = [f.name for f in fields]
-    updates = ", ".join(f"{n}={n}" for n in names)
-    return (
-        f"{_decorator(node, [], names)}\n"
-        f"def {node.id}(state: State, {', '.join(params)}) -> State:\n"
-        f"    return state.update({updates})"
-    )
+    signature = _call(f"def {function}", params, 0, suffix=" -> State:")
+    update = _call("state.update", [f"{n}={n}" for n in names], 4, prefix="return ")
+    return f"{_decorator(node, [], names)}\n{signature} -> State:\n    return {update}"
 
 
-def _llm_node(node: FlowNode) -> str:
+def _llm_node(node: FlowNode, function: str) -> str:
     params = node.llm_params()
     writes = [params.output_key] + ([params.history_key] if params.history_key else [])
     system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt else []
     body = [
         _decorator(node, node_reads(node), writes),
-        f"def {node.id}(state: State) -> tuple[dict, State]:",
+        f"def {function}(state: State) -> tuple[dict, State]:",
         "    " + _py_block(params.prompt_template, 4, "template = "),
         "    prompt = template.format_map(state.get_all())",
         "    " + _py_block(system, 4, "messages: list[dict] = "),
@@ -133,20 +136,26 @@ def _llm_node(node: FlowNode) -> str:
     else:
         body.append('    messages.append({"role": "user", "content": prompt})')
     call_args = [_py(params.model), "messages", _py(params.temperature), _py(params.max_tokens)]
-    body.append("    reply, mode = " + _call("chat_completion", call_args, 4))
+    body.append(
+        "    reply, mode = " + _call("_chat_completion", call_args, 4, prefix="reply, mode = ")
+    )
     body.append(f"    new_state = state.update(**{{{_py(params.output_key)}: reply}})")
     if params.history_key:
         body.append('    turns = [*new_turns, {"role": "assistant", "content": reply}]')
         body.append(f"    new_state = new_state.extend(**{{{_py(params.history_key)}: turns}})")
-    body.append(
-        f'    result = {{"output": reply, "model": {_py(params.model)}, "mode": mode, "prompt": prompt}}'
-    )
+    result = {"output": "reply", "model": _py(params.model), "mode": "mode", "prompt": "prompt"}
+    pairs = [f'"{k}": {v}' for k, v in result.items()]
+    flat = "    result = {" + ", ".join(pairs) + "}"
+    if len(flat) <= LINE_LENGTH:
+        body.append(flat)
+    else:
+        body.append("    result = {\n" + "".join(f"        {p},\n" for p in pairs) + "    }")
     body.append("    return result, new_state")
     return "\n".join(body)
 
 
-def _end_node(node: FlowNode) -> str:
-    return f"{_decorator(node, [], [])}\ndef {node.id}(state: State) -> State:\n    return state"
+def _end_node(node: FlowNode, function: str) -> str:
+    return f"{_decorator(node, [], [])}\ndef {function}(state: State) -> State:\n    return state"
 
 
 def _condition(edge: FlowEdge) -> str | None:
@@ -161,14 +170,43 @@ def _condition(edge: FlowEdge) -> str | None:
     return None
 
 
-def _import_names(document: FlowDocument) -> list[str]:
-    names = {"ApplicationBuilder", "State", "action"}
+_RESERVED = {
+    "ApplicationBuilder",
+    "State",
+    "action",
+    "expr",
+    "when",
+    "os",
+    "annotations",
+    "INITIAL_STATE",
+    "INPUT_PROMPTS",
+    "END_NODES",
+    "build_application",
+    "main",
+    "input",
+    "print",
+}
+"""Names the exported module defines or uses itself; a node function may not shadow them."""
+
+
+def _function_name(node_id: str, taken: set[str]) -> str:
+    name = node_id if node_id not in _RESERVED else f"{node_id}_node"
+    while name in taken or name in _RESERVED:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def _import_names(document: FlowDocument, blocks: list[str]) -> list[str]:
+    names = {"ApplicationBuilder", "action"}
+    if any(re.search(r"\bState\b", block) for block in blocks):
+        names.add("State")
     names |= {k for e in document.edges if (k := e.condition_kind) in ("expr", "when")}
     # isort's order-by-type, as ruff applies it: classes before functions.
     return sorted(names, key=lambda n: (not n[0].isupper(), n))
 
 
-_ASK = """def ask(prompt: str, kind: str) -> object:
+_ASK = """def _ask(prompt: str, kind: str) -> object:
     text = input(f"{prompt}: ")
     if kind == "int":
         return int(text)
@@ -176,13 +214,15 @@ _ASK = """def ask(prompt: str, kind: str) -> object:
         return float(text)
     if kind == "bool":
         return text.strip().lower() in ("1", "true", "yes", "y", "on")
+    if kind == "json":
+        return json.loads(text)
     return text"""
 
 _MAIN = """def main() -> None:
     app = build_application()
     while (upcoming := app.get_next_action()) is not None:
         fields = INPUT_PROMPTS.get(upcoming.name, {})
-        inputs = {name: ask(prompt, kind) for name, (prompt, kind) in fields.items()}
+        inputs = {name: _ask(prompt, kind) for name, (prompt, kind) in fields.items()}
         ran, _result, _state = app.step(inputs=inputs)
         print(f"{app.sequence_id}: {ran.name}")
         if ran.name in END_NODES:
@@ -206,26 +246,29 @@ def export_python(document: FlowDocument, target: Target = "burr") -> str:
         f'"""{title}\n\nExported from a burrdesk flow; run it with `python {document.name}.py`.\n'
         f'It needs {requirement}.\n"""'
     )
-    header = [docstring, "from __future__ import annotations"]
-    if has_llm:
-        header.append("import os")
-    header.append(f"from {module} import {', '.join(_import_names(document))}")
 
     blocks = [_LLM_HELPER.strip("\n")] if has_llm else []
+    taken: set[str] = set()
     action_names: dict[str, str] = {}
     for node in document.nodes:
         if node.kind == "python":
             source, function = _python_node(node)
+            if function in _RESERVED:
+                alias = _function_name(node.id, taken)
+                source += f"\n\n\n{alias} = {function}"
+                function = alias
             blocks.append(source)
+            taken.add(function)
             action_names[node.id] = function
             continue
+        function = _function_name(node.id, taken)
         if node.kind == "input":
-            blocks.append(_input_node(node))
+            blocks.append(_input_node(node, function))
         elif node.kind == "llm":
-            blocks.append(_llm_node(node))
+            blocks.append(_llm_node(node, function))
         else:
-            blocks.append(_end_node(node))
-        action_names[node.id] = node.id
+            blocks.append(_end_node(node, function))
+        action_names[node.id] = function
 
     prompts = {
         n.id: {f.name: (f.prompt or f.name, f.type) for f in n.input_fields()}
@@ -255,7 +298,7 @@ def export_python(document: FlowDocument, target: Target = "burr") -> str:
         for edge in document.edges:
             condition = _condition(edge)
             args = [_py(edge.source), _py(edge.target)] + ([condition] if condition else [])
-            lines.append("            " + _call("", args, 12) + ",")
+            lines.append("            " + _call("", args, 12, suffix=",") + ",")
         lines.append("        )")
     lines += [
         "        .with_state(**INITIAL_STATE)",
@@ -264,6 +307,10 @@ def export_python(document: FlowDocument, target: Target = "burr") -> str:
         "    )",
     ]
     blocks += ["\n".join(lines), _ASK, _MAIN]
+    header = [docstring, "from __future__ import annotations"]
+    stdlib = ["import json"] + (["import os"] if has_llm else [])
+    header.append("\n".join(stdlib))
+    header.append(f"from {module} import {', '.join(_import_names(document, blocks))}")
     return (
         "\n\n".join(header[:2])
         + "\n\n"
@@ -278,19 +325,24 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("\n", " ")
 
 
+def _mermaid_id(node_id: str) -> str:
+    """Mermaid reads a node called `end` as the end of a block; give such ids a suffix."""
+    return f"{node_id}_" if node_id.lower() == "end" else node_id
+
+
 def export_mermaid(document: FlowDocument) -> str:
     """A Mermaid flowchart (left to right) for docs and pull requests."""
     shapes = {"input": ('[/"', '"/]'), "llm": ('("', '")'), "end": ('(("', '"))')}
     lines = ["flowchart LR"]
     for node in document.nodes:
         opening, closing = shapes.get(node.kind, ('["', '"]'))
-        lines.append(f"    {node.id}{opening}{_mermaid_text(node.title)}{closing}")
+        lines.append(f"    {_mermaid_id(node.id)}{opening}{_mermaid_text(node.title)}{closing}")
     for edge in document.edges:
         label = edge.condition_label
         arrow = f" -->|{_mermaid_text(label)}| " if label else " --> "
-        lines.append(f"    {edge.source}{arrow}{edge.target}")
+        lines.append(f"    {_mermaid_id(edge.source)}{arrow}{_mermaid_id(edge.target)}")
     if document.entrypoint:
-        lines.append(f"    style {document.entrypoint} stroke-width:3px")
+        lines.append(f"    style {_mermaid_id(document.entrypoint)} stroke-width:3px")
     return "\n".join(lines) + "\n"
 
 

@@ -49,9 +49,12 @@ def load_application(path: str | Path, attribute: str | None = None) -> Any:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - report the user's error in one sentence
         raise GraphImportError(f"Running {target} failed: {type(exc).__name__}: {exc}") from exc
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
     finally:
         sys.path.pop(0)
-        sys.modules.pop(module_name, None)
+    # The module stays registered so inspect.getsource can find its classes later.
     if attribute is not None:
         if not hasattr(module, attribute):
             raise GraphImportError(f"{target} has no attribute {attribute!r}.")
@@ -70,12 +73,17 @@ def load_application(path: str | Path, attribute: str | None = None) -> Any:
 
 
 def _is_application(value: Any) -> bool:
+    """An application instance (not the Application class imported for type hints)."""
+    if isinstance(value, type):
+        return False
     return hasattr(value, "graph") and hasattr(value, "step") and hasattr(value, "state")
 
 
 def _as_application(value: Any, label: str) -> Any:
     if _is_application(value):
         return value
+    if isinstance(value, type):
+        raise GraphImportError(f"{label} is a class, not an application or a builder.")
     if hasattr(value, "build") and hasattr(value, "with_actions"):
         return value.build()
     if callable(value):
@@ -115,6 +123,8 @@ def condition_to_flow(condition: Any) -> str | dict[str, Any]:
 def _burr_condition(name: str) -> str | dict[str, Any]:
     """Burr keeps only a condition's name; recover expr and when conditions from it."""
     if " | " in name or " & " in name:
+        return {"custom": name}
+    if name.startswith("lmda_"):
         return {"custom": name}
     if name.startswith("~"):
         inner = _burr_condition(name[1:])

@@ -143,6 +143,8 @@ class RunDatabaseTracker(
             return
         started_at, before, inputs = tracked.pending or (None, state, {})
         tracked.pending = None
+        if exception is not None and not isinstance(exception, Exception):
+            return  # interrupted (Ctrl-C, exit): the step did not happen; nothing to record
         if _CONTEXT_INPUT in inputs:
             inputs = {k: v for k, v in inputs.items() if k != _CONTEXT_INPUT}
         error = tb = None
