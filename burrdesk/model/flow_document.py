@@ -162,7 +162,23 @@ class FlowDocument(BaseModel):
         return [e for e in self.edges if e.source == node_id]
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json", exclude_defaults=False), indent=2) + "\n"
+        """Pretty JSON without fields left at their defaults, so files stay short and readable."""
+        body = self.model_dump(mode="json", exclude_defaults=True)
+        head = {
+            "format": self.format,
+            "version": self.version,
+            "name": self.name,
+            "description": self.description,
+            "state": body.pop("state", {}),
+            "entrypoint": self.entrypoint,
+            "nodes": body.pop("nodes", []),
+            "edges": body.pop("edges", []),
+        }
+        for key in ("format", "version", "name", "description", "entrypoint"):
+            body.pop(key, None)
+        if not head["description"]:
+            del head["description"]
+        return json.dumps({**head, **body}, indent=2, ensure_ascii=False) + "\n"
 
     def save(self, path: str | Path) -> None:
         """Writes the document atomically (a crash mid-save never leaves half a file)."""

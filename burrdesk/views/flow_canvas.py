@@ -151,6 +151,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self._height = node_height(node)
         self.port.setPos(NODE_WIDTH, self._height / 2)
+        self.port.setVisible(node.kind != "end")
         self.setPos(QPointF(*node.position))
         self.setToolTip(self._tooltip())
         self.update()
@@ -720,7 +721,7 @@ class MiniMap(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setFixedSize(200, 130)
+        self.setFixedSize(180, 110)
         self.setObjectName("miniMap")
         self.setToolTip("Overview: click to move the view")
         self._timer = QTimer(self)
@@ -736,9 +737,11 @@ class MiniMap(QGraphicsView):
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         visible = self.main_view.mapToScene(self.main_view.viewport().rect()).boundingRect()
+        if visible.contains(self.scene().itemsBoundingRect()):
+            return  # everything is on screen: no frame to show
         painter.setPen(QPen(_color("accent", "#2563eb"), 0))
         fill = QColor(_color("accent", "#2563eb"))
-        fill.setAlpha(30)
+        fill.setAlpha(18)
         painter.setBrush(fill)
         painter.drawRect(visible)
 

@@ -163,9 +163,9 @@ class MainWindow(QMainWindow):
             "Problems", "problemsDock", self.problems_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [220, 380], Qt.Orientation.Horizontal
+            [self.palette_dock, self.inspector_dock], [190, 340], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
 
     def _action(
         self,
