@@ -87,7 +87,10 @@ def _list_shift(old: list[Any], new: list[Any]) -> tuple[int, list[Any]] | None:
         if new[position] is last or new[position] == last:
             overlap = position + 1
             dropped = len(old) - overlap
-            if dropped >= 0 and new[:overlap] == old[dropped:]:
+            if dropped < 0:
+                continue
+            same = new[:overlap] == old if dropped == 0 else new[:overlap] == old[dropped:]
+            if same:
                 if dropped == 0 and overlap == len(new):
                     return None
                 return dropped, new[overlap:]
