@@ -14,13 +14,13 @@ import inspect
 import sys
 import textwrap
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
 from burrdesk.engine.state_codec import to_jsonable
 from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
+from burrdesk.model.flow_layout import apply_layout
 
 _BUILDER_NAMES = ("build_application", "application", "build_app", "app", "build")
 
@@ -201,27 +201,4 @@ def document_from_application(app: Any, name: str = "imported") -> FlowDocument:
     document = FlowDocument(
         name=name, state=state, entrypoint=graph.entrypoint.name, nodes=nodes, edges=edges
     )
-    return layered_layout(document)
-
-
-def layered_layout(document: FlowDocument, dx: float = 300, dy: float = 170) -> FlowDocument:
-    """Places nodes in columns by distance from the entrypoint (a simple left-to-right layout)."""
-    depth: dict[str, int] = {}
-    if document.entrypoint:
-        depth[document.entrypoint] = 0
-        queue = deque([document.entrypoint])
-        while queue:
-            current = queue.popleft()
-            for edge in document.outgoing(current):
-                if edge.target not in depth:
-                    depth[edge.target] = depth[current] + 1
-                    queue.append(edge.target)
-    last = max(depth.values(), default=-1)
-    rows: dict[int, int] = {}
-    placed = []
-    for node in document.nodes:
-        column = depth.get(node.id, last + 1)
-        row = rows.get(column, 0)
-        rows[column] = row + 1
-        placed.append(node.model_copy(update={"position": (column * dx, row * dy)}))
-    return document.model_copy(update={"nodes": placed})
+    return apply_layout(document)

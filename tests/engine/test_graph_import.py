@@ -178,13 +178,25 @@ def test_edges_keep_their_conditions_and_validate_cleanly(tmp_path, api):
 
 @pytest.mark.parametrize("api", ["burr.core", "burrdesk.engine"])
 def test_nodes_are_laid_out_in_layers_from_the_entrypoint(tmp_path, api):
-    """The entrypoint sits at x=0 and every other node further right, by distance."""
+    """The auto-layout: entrypoint leftmost, forward edges pointing right, no overlaps."""
+    from burrdesk.model.flow_layout import back_edges, node_size
+
     document = document_from_application(load_application(_function_module(tmp_path, api)))
     positions = {n.id: n.position for n in document.nodes}
-    assert positions["increment"][0] == 0
-    assert positions["check"][0] > 0 and positions["report"][0] > 0
-    assert positions["check"][0] == positions["report"][0]  # both one step away
-    assert positions["check"][1] != positions["report"][1]  # so stacked, not overlapping
+    assert positions["increment"][0] == min(x for x, _ in positions.values())
+    assert positions["check"][0] > positions["increment"][0]
+    assert positions["report"][0] > positions["increment"][0]
+    reversed_edges = back_edges(document)
+    for index, edge in enumerate(document.edges):
+        if index not in reversed_edges:
+            assert positions[edge.source][0] < positions[edge.target][0], edge
+    boxes = []
+    for node in document.nodes:
+        (x, y), (w, h) = node.position, node_size(node)
+        boxes.append((x, y, x + w, y + h))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
 
 
 @pytest.mark.parametrize("api", ["burr.core", "burrdesk.engine"])
