@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QPointF, QRectF, QSettings, QSize, Qt, QTimer
+from pydantic import ValidationError
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -53,7 +54,7 @@ from burrdesk.views.inspector import Inspector
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
 from burrdesk.views.undo_commands import AddNodesCommand, MoveNodesCommand, RemoveItemsCommand
 
-FRAGMENT_MIME = "application/x-burrdesk-flow-fragment"
+FRAGMENT_KEY = "burrdesk.flow-fragment"
 MAX_RECENT = 10
 
 
@@ -605,14 +606,15 @@ class MainWindow(QMainWindow):
         return {"nodes": nodes, "edges": edges}
 
     def copy(self) -> None:
+        """Copies the selected nodes (and the edges between them) as JSON text.
+
+        Plain text rather than a custom QMimeData: the clipboard would own a Python-created
+        QMimeData and both would free it at exit. Text also pastes between windows.
+        """
         fragment = self._fragment()
         if fragment is None:
             return
-        mime = QMimeData()
-        text = json.dumps(fragment)
-        mime.setData(FRAGMENT_MIME, text.encode())
-        mime.setText(text)
-        QGuiApplication.clipboard().setMimeData(mime)
+        QGuiApplication.clipboard().setText(json.dumps({FRAGMENT_KEY: fragment}))
 
     def cut(self) -> None:
         ids = self.scene.selected_node_ids()
@@ -625,15 +627,23 @@ class MainWindow(QMainWindow):
 
     def paste(self, fragment: dict[str, Any] | None = None, offset: float = 40.0) -> None:
         if fragment is None:
-            mime = QGuiApplication.clipboard().mimeData()
-            if mime is None or not mime.hasFormat(FRAGMENT_MIME):
+            try:
+                data = json.loads(QGuiApplication.clipboard().text() or "null")
+            except json.JSONDecodeError:
                 return
-            fragment = json.loads(bytes(mime.data(FRAGMENT_MIME).data()).decode())
+            if not isinstance(data, dict) or not isinstance(data.get(FRAGMENT_KEY), dict):
+                return
+            fragment = data[FRAGMENT_KEY]
         renames: dict[str, str] = {}
         nodes = []
         taken = set(self.model.node_ids())
-        for raw in fragment.get("nodes", []):
-            node = FlowNode.model_validate(raw)
+        try:
+            raw_nodes = [FlowNode.model_validate(raw) for raw in fragment.get("nodes", [])]
+            raw_edges = [FlowEdge.model_validate(raw) for raw in fragment.get("edges", [])]
+        except (ValidationError, TypeError, AttributeError):
+            self.statusBar().showMessage("The clipboard holds no burrdesk nodes to paste.", 4000)
+            return
+        for node in raw_nodes:
             new_id = node.id
             if new_id in taken:
                 stem = new_id.rstrip("0123456789_") or "node"
@@ -658,11 +668,9 @@ class MainWindow(QMainWindow):
                 )
             )
         edges = [
-            FlowEdge.model_validate(raw).model_copy(
-                update={"source": renames[raw["source"]], "target": renames[raw["target"]]}
-            )
-            for raw in fragment.get("edges", [])
-            if raw["source"] in renames and raw["target"] in renames
+            edge.model_copy(update={"source": renames[edge.source], "target": renames[edge.target]})
+            for edge in raw_edges
+            if edge.source in renames and edge.target in renames
         ]
         if not nodes:
             return
