@@ -381,3 +381,13 @@ def test_opening_a_broken_flow_says_why_and_keeps_the_current_one(
     assert not window.open_path(broken, ask=False)
     assert 'node "x" field "kind"' in shown[0]
     assert window.model.document == load_flow(EXAMPLES / "counter.burrflow")
+
+
+def test_pasting_foreign_clipboard_text_changes_nothing(window):
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    clipboard = QApplication.clipboard()
+    for text in ("just words", '{"burrdesk.flow-fragment": {"nodes": [{"id": 1}]}}'):
+        clipboard.setText(text)
+        window.paste()
+        assert window.model.node_ids() == ["increment", "report", "done"]
+    assert window.undo_stack.count() == 0
