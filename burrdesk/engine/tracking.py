@@ -56,6 +56,7 @@ class RunDatabaseTracker(
         self.database = RunDatabase(self.db_path)
         self._apps: dict[tuple[str, str | None], _TrackedApp] = {}
         self._lock = threading.Lock()
+        self._closed = False
         _open_trackers.add(self)
 
     def run_id_for(self, app_id: str, partition_key: str | None = None) -> int:
@@ -243,7 +244,10 @@ class RunDatabaseTracker(
     # --- closing ----------------------------------------------------------------------------
 
     def close(self, status: str = "stopped") -> None:
-        """Marks runs this tracker left running as `status` and closes the database."""
+        """Marks runs this tracker left running as `status` and closes the database (once)."""
+        if self._closed:
+            return
+        self._closed = True
         with self._lock:
             apps, self._apps = list(self._apps.values()), {}
         for tracked in apps:

@@ -51,6 +51,7 @@ from burrdesk.views.flow_canvas import FlowScene, FlowView, node_height
 from burrdesk.views.flow_canvas import _color as canvas_color
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
+from burrdesk.views.run_panel import RunPanel
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
 from burrdesk.views.undo_commands import AddNodesCommand, MoveNodesCommand, RemoveItemsCommand
 
@@ -163,6 +164,16 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock(
             "Problems", "problemsDock", self.problems_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.run_panel = RunPanel(self)
+        self.run_dock = self._dock(
+            "Run", "runDock", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.problems_dock, self.run_dock)
+        self.problems_dock.raise_()
+        self.run_panel.run_button.clicked.connect(self.run_flow)
+        self.run_panel.step_button.clicked.connect(self.step_flow)
+        self.run_panel.nodeActive.connect(self._highlight_active)
+        self.run_panel.nodeFailed.connect(self._highlight_failed)
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [190, 340], Qt.Orientation.Horizontal
         )
@@ -232,6 +243,12 @@ class MainWindow(QMainWindow):
         self.theme_action = self._action("&Dark Theme", self.toggle_theme, "Ctrl+Shift+T", "theme")
         self.theme_action.setCheckable(True)
         self.reset_layout_action = self._action("&Reset Window Layout", self.reset_layout)
+        self.run_action = self._action(
+            "&Run", self.run_flow, "F5", "run", "Run the flow on the canvas"
+        )
+        self.step_action = self._action("&Step", self.step_flow, "F10", "step", "Run one action")
+        self.pause_action = self._action("&Pause", lambda: self.run_panel.pause(), "F6", "pause")
+        self.stop_action = self._action("S&top", lambda: self.run_panel.stop(), "Shift+F5", "stop")
         for action in (self.delete_action, self.duplicate_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
@@ -283,6 +300,10 @@ class MainWindow(QMainWindow):
         for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.reset_layout_action)
+        run_menu = bar.addMenu("&Run")
+        run_menu.addActions(
+            [self.run_action, self.step_action, self.pause_action, self.stop_action]
+        )
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setIconSize(QSize(20, 20))
@@ -293,6 +314,8 @@ class MainWindow(QMainWindow):
         toolbar.addActions(
             [self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action, self.layout_action]
         )
+        toolbar.addSeparator()
+        toolbar.addActions([self.run_action, self.step_action, self.pause_action, self.stop_action])
         toolbar.addSeparator()
         toolbar.addAction(self.theme_action)
         theme.theme_signals.changed.connect(self._refresh_icons)
@@ -710,6 +733,54 @@ class MainWindow(QMainWindow):
             )
         self.view.zoom_to_fit()
 
+    # --- running ----------------------------------------------------------------------------
+
+    def run_database_path(self) -> Path:
+        from burrdesk.model.data_location import default_database_path
+
+        return default_database_path()
+
+    def _can_run(self) -> bool:
+        self.validate()
+        if errors(self.problems):
+            self.problems_dock.raise_()
+            self.statusBar().showMessage(
+                f"The flow has {len(errors(self.problems))} error(s); see Problems.", 6000
+            )
+            return False
+        return True
+
+    def run_flow(self) -> None:
+        """Runs (or resumes) the flow as it is on the canvas, saved or not."""
+        if self.run_panel.controller is not None and self.run_panel.stop_button.isEnabled():
+            self.run_panel.resume()
+            return
+        if self._can_run():
+            self.run_dock.raise_()
+            self.run_panel.start(self.model.document, self.run_database_path())
+
+    def step_flow(self) -> None:
+        if self.run_panel.controller is not None and self.run_panel.stop_button.isEnabled():
+            self.run_panel.step()
+            return
+        if self._can_run():
+            self.run_dock.raise_()
+            self.run_panel.start(self.model.document, self.run_database_path(), single_step=True)
+
+    def _highlight_active(self, node_id: str) -> None:
+        for item_id, item in self.scene.nodes.items():
+            wanted = "running" if item_id == node_id else None
+            if item.highlight != wanted and item.highlight != "failed":
+                item.highlight = wanted
+                item.update()
+
+    def _highlight_failed(self, node_id: str, detail: str) -> None:
+        item = self.scene.nodes.get(node_id)
+        if item is not None:
+            item.highlight = "failed"
+            item.setToolTip(f"{item.toolTip()}\nFailed: {detail}")
+            item.update()
+
     # --- validation and selection -----------------------------------------------------------
 
     def validate(self) -> None:
@@ -751,6 +822,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.maybe_save():
             self.save_settings()
+            self.run_panel.close_run()
             event.accept()
         else:
             event.ignore()

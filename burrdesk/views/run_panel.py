@@ -1,0 +1,197 @@
+"""The run panel: run, pause, step and stop the flow on the canvas, and answer its input nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from burrdesk.model.flow_document import FlowDocument
+from burrdesk.views import theme
+from burrdesk.views.run_worker import RunController
+
+
+class RunPanel(QWidget):
+    """Drives one run at a time through a `RunController`; non-modal input prompts."""
+
+    runStarted = Signal(int, str)
+    nodeActive = Signal(str)
+    nodeFailed = Signal(str, str)
+    runEnded = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller: RunController | None = None
+        self.run_id: int | None = None
+        self.db_path: Path | None = None
+        layout = QVBoxLayout(self)
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton(theme.icon("run"), "Run")
+        self.pause_button = QPushButton(theme.icon("pause"), "Pause")
+        self.step_button = QPushButton(theme.icon("step"), "Step")
+        self.stop_button = QPushButton(theme.icon("stop"), "Stop")
+        for button in (self.run_button, self.pause_button, self.step_button, self.stop_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        layout.addLayout(buttons)
+        self.status = QLabel("Not running. Run executes the flow as it is on the canvas.")
+        self.status.setObjectName("hint")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.input_box = QWidget()
+        self.input_form = QFormLayout(self.input_box)
+        self.input_fields: dict[str, QLineEdit] = {}
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self.send_inputs)
+        self.input_box.hide()
+        layout.addWidget(self.input_box)
+        self.log = QListWidget()
+        self.log.setObjectName("runLog")
+        layout.addWidget(self.log, 1)
+        self.pause_button.clicked.connect(self.pause)
+        self.stop_button.clicked.connect(self.stop)
+        self._set_running(False)
+        self.document_provider: Any = None
+
+    def _set_running(self, running: bool) -> None:
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+
+    def start(
+        self,
+        document: FlowDocument,
+        db_path: Path,
+        single_step: bool = False,
+        run_to: str | None = None,
+    ) -> None:
+        """Starts a new run of `document` (a copy: editing the canvas does not change it)."""
+        self.close_run()
+        self.db_path = db_path
+        self.log.clear()
+        controller = RunController(document.model_copy(deep=True), db_path, run_to, self)
+        worker = controller.worker
+        worker.started.connect(self._on_started)
+        worker.advanced.connect(self._on_advanced)
+        worker.needsInput.connect(self._on_needs_input)
+        worker.paused.connect(self._on_paused)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.controller = controller
+        self._set_running(True)
+        self.status.setText("Starting…")
+        if single_step:
+            controller.step()
+        else:
+            controller.run()
+
+    def resume(self) -> bool:
+        if self.controller is None:
+            return False
+        self.status.setText("Running…")
+        self.controller.run()
+        return True
+
+    def step(self) -> bool:
+        if self.controller is None:
+            return False
+        self.controller.step()
+        return True
+
+    def pause(self) -> None:
+        if self.controller is not None:
+            self.controller.pause()
+            self.status.setText("Pausing after the current step…")
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.status.setText("Stopping after the current step…")
+            self.controller.run()
+
+    def send_inputs(self) -> None:
+        if self.controller is None:
+            return
+        values = {name: edit.text() for name, edit in self.input_fields.items()}
+        self.log.addItem(", ".join(f"{k} = {v}" for k, v in values.items()))
+        self.input_box.hide()
+        self.status.setText("Running…")
+        self.controller.provide_inputs(values)
+
+    def close_run(self) -> None:
+        if self.controller is not None:
+            self.controller.close()
+            self.controller.deleteLater()
+            self.controller = None
+        self._set_running(False)
+
+    # --- worker signals ---------------------------------------------------------------------
+
+    def _on_started(self, run_id: int, db_path: str) -> None:
+        self.run_id = run_id
+        self.status.setText(f"Running as run {run_id}…")
+        self.runStarted.emit(run_id, db_path)
+
+    def _on_advanced(self, run_id: int, sequence_id: int, prior: str, upcoming: str) -> None:
+        self.log.addItem(f"step {sequence_id}: {prior}")
+        self.log.scrollToBottom()
+        self.nodeActive.emit(upcoming)
+
+    def _on_needs_input(self, node_id: str, fields: list) -> None:
+        while self.input_form.rowCount():
+            self.input_form.removeRow(0)
+        self.input_fields = {}
+        for field in fields:
+            edit = QLineEdit()
+            edit.setObjectName(f"input_{field['name']}")
+            edit.setPlaceholderText(str(field.get("type", "str")))
+            if field.get("default") is not None:
+                edit.setText(str(field["default"]))
+            edit.returnPressed.connect(self.send_inputs)
+            self.input_fields[field["name"]] = edit
+            self.input_form.addRow(field.get("prompt") or field["name"], edit)
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self.send_inputs)
+        self.input_form.addRow("", self.send_button)
+        self.input_box.show()
+        self.status.setText(f"'{node_id}' needs input.")
+        self.nodeActive.emit(node_id)
+        if self.input_fields:
+            next(iter(self.input_fields.values())).setFocus()
+
+    def _on_paused(self, node_id: str, reason: str) -> None:
+        self.status.setText(f"Paused before '{node_id}' ({reason}). Run or Step to go on.")
+        self.nodeActive.emit(node_id)
+
+    def _on_finished(self, run_id: int, status: str) -> None:
+        self.status.setText(f"Run {run_id} {status}.")
+        self.log.addItem(f"run {status}")
+        self._set_running(False)
+        self.nodeActive.emit("")
+        self.runEnded.emit(run_id, status)
+
+    def _on_failed(self, run_id: int, node_id: str, detail: str) -> None:
+        where = f" in '{node_id}'" if node_id else ""
+        self.status.setText(f"Failed{where}: {detail}")
+        item_text = f"failed{where}: {detail}"
+        self.log.addItem(item_text)
+        self.log.item(self.log.count() - 1).setForeground(theme.current_theme().color("error"))
+        self._set_running(False)
+        self.nodeFailed.emit(node_id, detail)
+        self.runEnded.emit(run_id, "failed")
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self.controller is not None:
+            self.pause()
+            return
+        super().keyPressEvent(event)

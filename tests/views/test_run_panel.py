@@ -1,0 +1,128 @@
+"""Running the flow on the canvas from the app: worker thread, inputs, failures, stop."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from burrdesk.model.flow_document import FlowDocument
+from burrdesk.model.run_database import RunDatabase
+from burrdesk.views.main_window import MainWindow
+
+EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("BURRDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.run_panel.close_run()
+
+
+def runs(window):
+    with RunDatabase(window.run_database_path(), read_only=True) as db:
+        return db.list_runs()
+
+
+def test_run_the_counter_from_the_toolbar_and_find_it_recorded(qtbot, window):
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
+        window.run_action.trigger()
+    assert ended.args[1] == "completed"
+    (run,) = runs(window)
+    assert (run.project, run.status, run.step_count) == ("counter", "completed", 12)
+    assert run.flow["name"] == "counter"
+    assert "completed" in window.run_panel.status.text()
+
+
+def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
+    window.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
+    panel = window.run_panel
+    with qtbot.waitSignal(
+        panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
+    ):
+        window.run_action.trigger()
+    qtbot.waitUntil(lambda: "prompt" in panel.input_fields, timeout=5000)
+    assert panel.input_box.isVisible()
+    QTest.keyClicks(panel.input_fields["prompt"], "hello there")
+    with qtbot.waitSignal(
+        panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
+    ):
+        QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
+    (run,) = runs(window)
+    with RunDatabase(window.run_database_path(), read_only=True) as db:
+        state = db.state_at(run.run_id, db.get_run(run.run_id).last_sequence_id)
+    assert state["response"] == "echo: hello there"
+    assert window.scene.nodes["human_input"].highlight == "running"
+
+
+def test_a_failing_node_is_reported_and_marked_and_the_app_keeps_working(qtbot, window):
+    document = FlowDocument.model_validate(
+        {
+            "name": "broken",
+            "entrypoint": "boom",
+            "nodes": [
+                {
+                    "id": "boom",
+                    "kind": "python",
+                    "code": "def boom(state):\n    raise ValueError('no luck')\n",
+                }
+            ],
+            "edges": [],
+        }
+    )
+    window.set_document(document, None)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
+        window.run_action.trigger()
+    assert ended.args[1] == "failed"
+    assert "ValueError: no luck" in window.run_panel.status.text()
+    assert window.scene.nodes["boom"].highlight == "failed"
+    (run,) = runs(window)
+    assert run.status == "failed"
+    window.model.update_node("boom", label="still editable")
+    assert window.model.node("boom").label == "still editable"
+
+
+def test_stop_ends_an_endless_run_between_steps(qtbot, window):
+    document = FlowDocument.model_validate(
+        {
+            "name": "endless",
+            "state": {"n": 0},
+            "entrypoint": "tick",
+            "nodes": [
+                {
+                    "id": "tick",
+                    "kind": "python",
+                    "reads": ["n"],
+                    "writes": ["n"],
+                    "code": "def tick(state):\n    return state.update(n=state['n'] + 1)\n",
+                }
+            ],
+            "edges": [{"source": "tick", "target": "tick"}],
+        }
+    )
+    window.set_document(document, None)
+    with qtbot.waitSignal(window.run_panel.runStarted, timeout=15000):
+        window.run_action.trigger()
+    qtbot.wait(200)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
+        window.stop_action.trigger()
+    assert ended.args[1] == "stopped"
+    (run,) = runs(window)
+    assert run.status == "stopped" and run.step_count > 10
+    with RunDatabase(window.run_database_path(), read_only=True) as db:
+        assert db.state_at(run.run_id, run.last_sequence_id) == {"n": run.last_sequence_id + 1}
+
+
+def test_a_flow_with_errors_does_not_start(qtbot, window):
+    window.set_document(FlowDocument(name="empty"), None)
+    window.run_action.trigger()
+    assert window.run_panel.controller is None
+    assert "error" in window.statusBar().currentMessage()
