@@ -87,6 +87,7 @@ class RunPanel(QWidget):
         worker.paused.connect(self._on_paused)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
+        worker.said.connect(self._on_said)
         self.controller = controller
         self._set_running(True)
         self.status.setText("Starting…")
@@ -123,7 +124,10 @@ class RunPanel(QWidget):
         if self.controller is None:
             return
         values = {name: edit.text() for name, edit in self.input_fields.items()}
-        self.log.addItem(", ".join(f"{k} = {v}" for k, v in values.items()))
+        if len(values) == 1:
+            self.log.addItem(f"You: {next(iter(values.values()))}")
+        else:
+            self.log.addItem("You: " + ", ".join(f"{k} = {v}" for k, v in values.items()))
         self.input_box.hide()
         self.status.setText("Running…")
         self.controller.provide_inputs(values)
@@ -146,6 +150,12 @@ class RunPanel(QWidget):
         self.log.addItem(f"step {sequence_id}: {prior}")
         self.log.scrollToBottom()
         self.nodeActive.emit(upcoming)
+
+    def _on_said(self, who: str, text: str) -> None:
+        item_text = f"{who}: {text}"
+        self.log.addItem(item_text)
+        self.log.item(self.log.count() - 1).setForeground(theme.current_theme().color("accent"))
+        self.log.scrollToBottom()
 
     def _on_needs_input(self, node_id: str, fields: list) -> None:
         while self.input_form.rowCount():

@@ -31,6 +31,7 @@ class RunWorker(QObject):
     paused = Signal(str, str)  # next node id, reason ("breakpoint", "step", "pause")
     finished = Signal(int, str)  # run id, status: completed / stopped
     failed = Signal(int, str, str)  # run id, node id, "Type: message"
+    said = Signal(str, str)  # node label, text: what an LLM node answered (LLM steps are slow)
 
     def __init__(self, document: FlowDocument, db_path: Path, run_to: str | None = None):
         super().__init__()
@@ -44,6 +45,7 @@ class RunWorker(QObject):
         self._pending_inputs: dict[str, Any] = {}
         self._breakpoints = {n.id for n in document.nodes if n.breakpoint}
         self._input_nodes = {n.id: n for n in document.nodes if n.kind == "input"}
+        self._llm_nodes = {n.id: n for n in document.nodes if n.kind == "llm"}
         self._last_progress = 0.0
 
     # Thread-safe requests (plain flags; the loop checks them between steps).
@@ -115,13 +117,17 @@ class RunWorker(QObject):
                     return
                 inputs, self._pending_inputs = self._pending_inputs, {}
             try:
-                self.app.step(inputs=inputs)
+                _action, result, _state = self.app.step(inputs=inputs)
             except Exception as error:  # noqa: BLE001 - the user's node failed; it is recorded
                 self._emit_progress(force=True)
                 detail = traceback.format_exception_only(error)[-1].strip()
                 self.failed.emit(self.run_id, name, detail)
                 return
             first = False
+            if name in self._llm_nodes and isinstance(result, dict):
+                label = self._llm_nodes[name].title
+                mode = " (echo)" if result.get("mode") == "echo" else ""
+                self.said.emit(f"{label}{mode}", str(result.get("output", "")))
             self._emit_progress(force=False)
             if self.run_to is not None and name == self.run_to:
                 self._emit_progress(force=True)
@@ -137,7 +143,9 @@ class RunWorker(QObject):
         self._last_progress = now
         prior = self.app.state.get("__PRIOR_STEP") or ""
         upcoming = self.app.get_next_action()
-        sequence = self.app.sequence_id if self.app.sequence_id is not None else -1
+        if self.app.sequence_id is None:
+            return
+        sequence = self.app.sequence_id
         self.advanced.emit(self.run_id, sequence, prior, upcoming.name if upcoming else "")
 
     def _finish(self, status: str) -> None:

@@ -60,6 +60,8 @@ def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
     with RunDatabase(window.run_database_path(), read_only=True) as db:
         state = db.state_at(run.run_id, db.get_run(run.run_id).last_sequence_id)
     assert state["response"] == "echo: hello there"
+    texts = [panel.log.item(i).text() for i in range(panel.log.count())]
+    assert "You: hello there" in texts and "Assistant (echo): echo: hello there" in texts
     assert window.scene.nodes["human_input"].highlight == "running"
 
 
