@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -132,6 +133,7 @@ class NodeItem(QGraphicsItem):
         self.problems: list[Problem] = []
         self.is_entrypoint = False
         self.highlight: str | None = None
+        self.visits = 0
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -304,6 +306,17 @@ class NodeItem(QGraphicsItem):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_color("error", "#dc2626"))
             painter.drawEllipse(QPointF(-6, 6), 5, 5)
+        if self.visits:
+            label = f"×{self.visits}"
+            metrics = QFontMetricsF(font)
+            width = metrics.horizontalAdvance(label) + 12
+            pill = QRectF(NODE_WIDTH - width - 14, self._height - 9, width, 18)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_color("accent", "#2563eb"))
+            painter.drawRoundedRect(pill, 9, 9)
+            painter.setPen(_color("accent_text", "#ffffff"))
+            painter.setFont(font)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
         if self.problems:
             severe = any(p.severity == "error" for p in self.problems)
             color = _color("error", "#dc2626") if severe else _color("warning", "#d97706")
@@ -318,6 +331,19 @@ class NodeItem(QGraphicsItem):
             painter.drawText(
                 QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!"
             )
+
+    def contextMenuEvent(self, event: Any) -> None:  # noqa: N802
+        scene = self.scene()
+        if isinstance(scene, FlowScene):
+            if not self.isSelected():
+                scene.select_only(self.node_id)
+            scene.nodeContextMenuRequested.emit(self.node_id, event.screenPos())
+            event.accept()
+
+    def set_visits(self, count: int) -> None:
+        if count != self.visits:
+            self.visits = count
+            self.update()
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and isinstance(
@@ -473,6 +499,7 @@ class FlowScene(QGraphicsScene):
     """Items for every node and edge of the model, kept in step with its signals."""
 
     connectionDroppedOnCanvas = Signal(str, QPointF)
+    nodeContextMenuRequested = Signal(str, QPoint)
 
     def __init__(
         self, model: FlowEditorModel, undo_stack: QUndoStack, parent: QWidget | None = None
@@ -605,6 +632,17 @@ class FlowScene(QGraphicsScene):
             edge.problems = by_edge.get(edge.index, [])
             edge.update()
 
+    def set_visits(self, nodes: dict[str, int], edges: dict[str, int]) -> None:
+        """Shows how often each node ran and each transition was taken in the current run."""
+        for node_id, item in self.nodes.items():
+            item.set_visits(nodes.get(node_id, 0))
+        for edge in self.edges:
+            count = edges.get(f"{edge.edge.source}->{edge.edge.target}", 0)
+            if count != edge.traversed:
+                edge.traversed = count
+                edge.update_path()
+                edge.update()
+
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
 
@@ -727,7 +765,10 @@ class MiniMap(QGraphicsView):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refit)
-        main_view.scene().changed.connect(lambda _regions: self._timer.start(150))
+        main_view.scene().changed.connect(self._schedule_refit)
+
+    def _schedule_refit(self, _regions: object) -> None:
+        self._timer.start(150)
 
     def refit(self) -> None:
         bounds = self.scene().itemsBoundingRect().adjusted(-60, -60, 60, 60)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPoint, QPointF, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTableWidget,
     QTableWidgetItem,
@@ -53,7 +54,13 @@ from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
 from burrdesk.views.run_panel import RunPanel
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
-from burrdesk.views.undo_commands import AddNodesCommand, MoveNodesCommand, RemoveItemsCommand
+from burrdesk.views.undo_commands import (
+    AddNodesCommand,
+    EditFlowCommand,
+    EditNodeCommand,
+    MoveNodesCommand,
+    RemoveItemsCommand,
+)
 
 FRAGMENT_KEY = "burrdesk.flow-fragment"
 MAX_RECENT = 10
@@ -122,12 +129,12 @@ class MainWindow(QMainWindow):
         self._validate_timer.setInterval(120)
         self._validate_timer.timeout.connect(self.validate)
         self.model.changed.connect(self._validate_timer.start)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.connectionDroppedOnCanvas.connect(self._connection_dropped)
         self.view.nodeKindDropped.connect(self.add_node)
         self.view.addNodeRequested.connect(self._popup_add_node)
-        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        self.view.zoomChanged.connect(self._on_zoom_changed)
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self._default_state = self.saveState()
@@ -174,6 +181,8 @@ class MainWindow(QMainWindow):
         self.run_panel.step_button.clicked.connect(self.step_flow)
         self.run_panel.nodeActive.connect(self._highlight_active)
         self.run_panel.nodeFailed.connect(self._highlight_failed)
+        self.run_panel.visitsChanged.connect(self.scene.set_visits)
+        self.scene.nodeContextMenuRequested.connect(self._node_context_menu)
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [190, 340], Qt.Orientation.Horizontal
         )
@@ -393,6 +402,12 @@ class MainWindow(QMainWindow):
             dock.show()
 
     # --- files ------------------------------------------------------------------------------
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
 
     def _update_title(self) -> None:
         name = self.path.name if self.path else f"{self.model.document.name} (unsaved)"
@@ -766,6 +781,41 @@ class MainWindow(QMainWindow):
         if self._can_run():
             self.run_dock.raise_()
             self.run_panel.start(self.model.document, self.run_database_path(), single_step=True)
+
+    def run_to(self, node_id: str) -> None:
+        """Runs from the start and pauses right after `node_id` has run."""
+        if self._can_run():
+            self.run_dock.raise_()
+            self.run_panel.start(self.model.document, self.run_database_path(), run_to=node_id)
+
+    def toggle_breakpoint(self, node_id: str) -> None:
+        on = not self.model.node(node_id).breakpoint
+        command = EditNodeCommand(self.model, node_id, {"breakpoint": on})
+        command.setText(f"{'Set' if on else 'Clear'} breakpoint on '{node_id}'")
+        self.undo_stack.push(command)
+
+    def set_entrypoint(self, node_id: str) -> None:
+        if self.model.document.entrypoint != node_id:
+            self.undo_stack.push(EditFlowCommand(self.model, {"entrypoint": node_id}))
+
+    def _node_context_menu(self, node_id: str, screen_pos: QPoint) -> None:
+        menu = QMenu(self)
+        node = self.model.node(node_id)
+        menu.addAction(theme.icon("run"), "Run to here", lambda: self.run_to(node_id))
+        menu.addAction(
+            theme.icon("breakpoint"),
+            "Clear breakpoint" if node.breakpoint else "Set breakpoint",
+            lambda: self.toggle_breakpoint(node_id),
+        )
+        entry = menu.addAction(
+            theme.icon("entrypoint"), "Set as entrypoint", lambda: self.set_entrypoint(node_id)
+        )
+        entry.setEnabled(self.model.document.entrypoint != node_id)
+        menu.addSeparator()
+        menu.addAction(theme.icon("duplicate"), "Duplicate", self.duplicate)
+        menu.addAction(theme.icon("delete"), "Delete", self.scene.delete_selection)
+        self._context_menu = menu
+        menu.popup(screen_pos)
 
     def _highlight_active(self, node_id: str) -> None:
         for item_id, item in self.scene.nodes.items():

@@ -29,6 +29,7 @@ class RunPanel(QWidget):
     nodeActive = Signal(str)
     nodeFailed = Signal(str, str)
     runEnded = Signal(int, str)
+    visitsChanged = Signal(dict, dict)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,6 +89,7 @@ class RunPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.said.connect(self._on_said)
+        worker.visited.connect(self.visitsChanged)
         self.controller = controller
         self._set_running(True)
         self.status.setText("Starting…")

@@ -31,6 +31,7 @@ class RunWorker(QObject):
     paused = Signal(str, str)  # next node id, reason ("breakpoint", "step", "pause")
     finished = Signal(int, str)  # run id, status: completed / stopped
     failed = Signal(int, str, str)  # run id, node id, "Type: message"
+    visited = Signal(dict, dict)  # runs per node id, traversals per "source->target"
     said = Signal(str, str)  # node label, text: what an LLM node answered (LLM steps are slow)
 
     def __init__(self, document: FlowDocument, db_path: Path, run_to: str | None = None):
@@ -47,6 +48,9 @@ class RunWorker(QObject):
         self._input_nodes = {n.id: n for n in document.nodes if n.kind == "input"}
         self._llm_nodes = {n.id: n for n in document.nodes if n.kind == "llm"}
         self._last_progress = 0.0
+        self._node_visits: dict[str, int] = {}
+        self._edge_visits: dict[str, int] = {}
+        self._previous: str | None = None
 
     # Thread-safe requests (plain flags; the loop checks them between steps).
     def request_stop(self) -> None:
@@ -124,6 +128,11 @@ class RunWorker(QObject):
                 self.failed.emit(self.run_id, name, detail)
                 return
             first = False
+            self._node_visits[name] = self._node_visits.get(name, 0) + 1
+            if self._previous is not None:
+                key = f"{self._previous}->{name}"
+                self._edge_visits[key] = self._edge_visits.get(key, 0) + 1
+            self._previous = name
             if name in self._llm_nodes and isinstance(result, dict):
                 label = self._llm_nodes[name].title
                 mode = " (echo)" if result.get("mode") == "echo" else ""
@@ -147,6 +156,7 @@ class RunWorker(QObject):
             return
         sequence = self.app.sequence_id
         self.advanced.emit(self.run_id, sequence, prior, upcoming.name if upcoming else "")
+        self.visited.emit(dict(self._node_visits), dict(self._edge_visits))
 
     def _finish(self, status: str) -> None:
         self._emit_progress(force=True)

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
@@ -252,8 +252,6 @@ class StepsTableModel(QAbstractTableModel):
         self._sequences: list[int] = []
         self._more = False
         self._filter: dict[str, str | None] = {"action": None, "status": None, "changed_key": None}
-        self._italic = QFont()
-        self._italic.setItalic(True)
         themes.theme_signals.changed.connect(self._on_theme_changed)
 
     # --- configuring ------------------------------------------------------------------------

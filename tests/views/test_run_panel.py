@@ -128,3 +128,43 @@ def test_a_flow_with_errors_does_not_start(qtbot, window):
     window.run_action.trigger()
     assert window.run_panel.controller is None
     assert "error" in window.statusBar().currentMessage()
+
+
+def test_breakpoint_pauses_before_the_node_and_step_runs_it(qtbot, window):
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.toggle_breakpoint("report")
+    assert window.model.node("report").breakpoint
+    assert window.undo_stack.undoText() == "Set breakpoint on 'report'"
+    panel = window.run_panel
+    with qtbot.waitSignal(panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "report"):
+        window.run_action.trigger()
+    qtbot.waitUntil(lambda: "breakpoint" in panel.status.text(), timeout=5000)
+    (run,) = runs(window)
+    assert run.step_count == 10
+    assert window.scene.nodes["report"].highlight == "running"
+    assert window.scene.nodes["increment"].visits == 10
+    with qtbot.waitSignal(panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "done"):
+        window.step_action.trigger()
+    assert runs(window)[0].step_count == 11
+    with qtbot.waitSignal(panel.runEnded, timeout=15000):
+        window.run_action.trigger()
+    assert runs(window)[0].status == "completed"
+    edge_labels = {e.label_text() for e in window.scene.edges}
+    assert "count < 10  ×9" in edge_labels
+
+
+def test_run_to_here_from_the_node_context_menu(qtbot, window):
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.scene.nodeContextMenuRequested.emit("report", window.mapToGlobal(window.rect().center()))
+    menu = window._context_menu
+    texts = [a.text() for a in menu.actions()]
+    assert "Run to here" in texts and "Set breakpoint" in texts
+    run_to = next(a for a in menu.actions() if a.text() == "Run to here")
+    with qtbot.waitSignal(
+        window.run_panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "done"
+    ):
+        run_to.trigger()
+    menu.close()
+    qtbot.waitUntil(lambda: "run to here" in window.run_panel.status.text(), timeout=5000)
+    (run,) = runs(window)
+    assert run.step_count == 11 and run.status == "running"
