@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -46,10 +46,24 @@ class RunPanel(QWidget):
             buttons.addWidget(button)
         buttons.addStretch()
         layout.addLayout(buttons)
+        status_row = QHBoxLayout()
         self.status = QLabel("Not running. Run executes the flow as it is on the canvas.")
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        status_row.addWidget(self.status, 1)
+        self.abandon_button = QPushButton("Abandon the run")
+        self.abandon_button.setToolTip(
+            "Leave the current step running in the background and free the window now"
+        )
+        self.abandon_button.clicked.connect(self.abandon)
+        self.abandon_button.hide()
+        status_row.addWidget(self.abandon_button)
+        layout.addLayout(status_row)
+        self.abandon_after_ms = 3000
+        self._abandoned: list[RunController] = []
+        self._stop_timer = QTimer(self)
+        self._stop_timer.setSingleShot(True)
+        self._stop_timer.timeout.connect(self._offer_abandon)
         self.input_box = QWidget()
         self.input_form = QFormLayout(self.input_box)
         self.input_fields: dict[str, QLineEdit] = {}
@@ -121,6 +135,47 @@ class RunPanel(QWidget):
             self.controller.stop()
             self.status.setText("Stopping after the current step…")
             self.controller.run()
+            self._stop_timer.start(self.abandon_after_ms)
+
+    def _offer_abandon(self) -> None:
+        if self.controller is not None and self.stop_button.isEnabled():
+            self.status.setText("The current step is still running; it will stop when it returns.")
+            self.abandon_button.show()
+
+    def abandon(self) -> None:
+        """Lets go of a worker whose step does not return, without blocking the window."""
+        controller = self.controller
+        if controller is None:
+            return
+        worker = controller.worker
+        for signal in (
+            worker.advanced,
+            worker.needsInput,
+            worker.paused,
+            worker.finished,
+            worker.failed,
+        ):
+            signal.disconnect()
+        controller.stop()
+        controller.thread.quit()
+        self._abandoned.append(controller)
+        self.controller = None
+        self.abandon_button.hide()
+        self._set_running(False)
+        if self.run_id is not None and self.db_path is not None:
+            from burrdesk.model.run_database import RunDatabase
+
+            with RunDatabase(self.db_path) as database:
+                database.set_run_status(self.run_id, "stopped")
+        self.status.setText(
+            f"Abandoned run {self.run_id}: its last step may still finish in the background."
+        )
+        self.runEnded.emit(self.run_id if self.run_id is not None else -1, "abandoned")
+
+    def wait_for_abandoned(self, timeout_ms: int = 10_000) -> None:
+        for controller in self._abandoned:
+            controller.thread.wait(timeout_ms)
+        self._abandoned.clear()
 
     def send_inputs(self) -> None:
         if self.controller is None:
@@ -186,6 +241,8 @@ class RunPanel(QWidget):
         self.nodeActive.emit(node_id)
 
     def _on_finished(self, run_id: int, status: str) -> None:
+        self._stop_timer.stop()
+        self.abandon_button.hide()
         self.status.setText(f"Run {run_id} {status}.")
         self.log.addItem(f"run {status}")
         self._set_running(False)

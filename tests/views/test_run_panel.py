@@ -168,3 +168,35 @@ def test_run_to_here_from_the_node_context_menu(qtbot, window):
     qtbot.waitUntil(lambda: "run to here" in window.run_panel.status.text(), timeout=5000)
     (run,) = runs(window)
     assert run.step_count == 11 and run.status == "running"
+
+
+def test_stop_offers_to_abandon_a_step_that_does_not_return(qtbot, window):
+    document = FlowDocument.model_validate(
+        {
+            "name": "slow",
+            "entrypoint": "wait",
+            "nodes": [
+                {
+                    "id": "wait",
+                    "kind": "python",
+                    "code": "import time\n\ndef wait(state):\n    time.sleep(1.5)\n    return state\n",
+                }
+            ],
+            "edges": [{"source": "wait", "target": "wait"}],
+        }
+    )
+    window.set_document(document, None)
+    panel = window.run_panel
+    panel.abandon_after_ms = 100
+    with qtbot.waitSignal(panel.runStarted, timeout=15000):
+        window.run_action.trigger()
+    qtbot.wait(100)
+    window.stop_action.trigger()
+    assert "Stopping after the current step" in panel.status.text()
+    qtbot.waitUntil(panel.abandon_button.isVisible, timeout=5000)
+    with qtbot.waitSignal(panel.runEnded, timeout=5000) as ended:
+        panel.abandon_button.click()
+    assert ended.args[1] == "abandoned"
+    assert panel.controller is None and "Abandoned run" in panel.status.text()
+    assert runs(window)[0].status == "stopped"
+    panel.wait_for_abandoned()

@@ -1,0 +1,484 @@
+"""The timeline: a run database's runs, the steps of the selected run, and the selected step.
+
+Everything is read lazily through `RunsTableModel` and `StepsTableModel`, so a database with
+thousands of runs or a run with a million steps opens at once; the selected step's state is
+rebuilt from one checkpoint plus a bounded number of deltas. Moving through the steps with the
+keyboard updates the state, diff and step tabs immediately, which is how a run is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_records import RunRecord, StepRecord
+from burrdesk.views import theme as themes
+from burrdesk.views.state_view import DiffView, StateTreeView, _paint_placeholder, to_json_text
+from burrdesk.views.timeline_model import RunsTableModel, StepsTableModel, format_time
+
+RUN_STATUSES = ("running", "completed", "failed", "stopped", "interrupted", "created")
+STEP_STATUSES = ("completed", "failed")
+FILTER_DELAY_MS = 250
+END_PAGES = 20  # pages End loads at most per press, so a million-step run never stalls
+
+
+class _Table(QTableView):
+    """A row-selecting table that says what is missing when empty and whose Home/End go to
+    the first/last row (QTableView's own go to the first/last column)."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = placeholder
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
+
+    def moveCursor(  # noqa: N802 - Qt override
+        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        model = self.model()
+        if model is not None and model.rowCount() and action in (
+            QAbstractItemView.CursorAction.MoveHome,
+            QAbstractItemView.CursorAction.MoveEnd,
+        ):
+            if action == QAbstractItemView.CursorAction.MoveHome:
+                return model.index(0, max(self.currentIndex().column(), 0))
+            for _ in range(END_PAGES):
+                if not model.canFetchMore(QModelIndex()):
+                    break
+                model.fetchMore(QModelIndex())
+            return model.index(model.rowCount() - 1, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            _paint_placeholder(self.viewport(), self.placeholder)
+
+
+class TimelinePanel(QWidget):
+    """Runs, steps and the selected step of one run database (opened read-only)."""
+
+    stepSelected = Signal(int, int)  # run id, sequence id
+    runSelected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db: RunDatabase | None = None
+        self._owns_db = False
+        self._run: RunRecord | None = None
+        self._step: StepRecord | None = None
+        self.runs_model = RunsTableModel(self)
+        self.steps_model = StepsTableModel(self)
+        self._build()
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.apply_filters)
+        self._live_timer = QTimer(self)
+        self._live_timer.timeout.connect(self.follow_live)
+        self.run_filter.textChanged.connect(self._filter_timer.start)
+        self.step_search.textChanged.connect(self._filter_timer.start)
+        self.run_status.currentIndexChanged.connect(self.apply_filters)
+        self.project_combo.currentIndexChanged.connect(self.apply_filters)
+        self.step_status.currentIndexChanged.connect(self.apply_filters)
+        self.step_field.currentIndexChanged.connect(self.apply_filters)
+        self.runs_view.selectionModel().currentRowChanged.connect(self._run_row_changed)
+        self.steps_view.selectionModel().currentRowChanged.connect(self._step_row_changed)
+        self.runs_model.modelReset.connect(self._runs_reset)
+        self.steps_model.modelReset.connect(self._steps_reset)
+        self._show_run(None)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        layout.addWidget(self.splitter)
+
+        left = QSplitter(Qt.Orientation.Vertical, self.splitter)
+        left.setChildrenCollapsible(False)
+        self.left_splitter = left
+
+        runs_box = QWidget(left)
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 0, 0, 4)
+        runs_row = QHBoxLayout()
+        self.run_filter = QLineEdit(runs_box)
+        self.run_filter.setPlaceholderText("Filter runs by project, app id or partition")
+        self.run_filter.setClearButtonEnabled(True)
+        self.run_filter.addAction(
+            themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.project_combo = QComboBox(runs_box)
+        self.project_combo.addItem("All projects", None)
+        self.run_status = QComboBox(runs_box)
+        self.run_status.addItem("All statuses", None)
+        for status in RUN_STATUSES:
+            self.run_status.addItem(status.capitalize(), status)
+        runs_row.addWidget(self.run_filter, 1)
+        runs_row.addWidget(self.project_combo)
+        runs_row.addWidget(self.run_status)
+        runs_layout.addLayout(runs_row)
+        self.runs_view = _Table("Open a run database", runs_box)
+        self.runs_view.setModel(self.runs_model)
+        header = self.runs_view.horizontalHeader()
+        for column, width in enumerate((56, 110, 200, 90, 110, 150, 70)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        runs_layout.addWidget(self.runs_view)
+
+        steps_box = QWidget(left)
+        steps_layout = QVBoxLayout(steps_box)
+        steps_layout.setContentsMargins(0, 4, 0, 0)
+        self.run_label = QLabel(steps_box)
+        self.run_label.setObjectName("timelineRunLabel")
+        steps_layout.addWidget(self.run_label)
+        steps_row = QHBoxLayout()
+        self.step_search = QLineEdit(steps_box)
+        self.step_search.setPlaceholderText("Search steps")
+        self.step_search.setClearButtonEnabled(True)
+        self.step_search.addAction(
+            themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition
+        )
+        self.step_field = QComboBox(steps_box)
+        self.step_field.addItem("by action", "action")
+        self.step_field.addItem("by changed key", "changed_key")
+        self.step_status = QComboBox(steps_box)
+        self.step_status.addItem("All steps", None)
+        for status in STEP_STATUSES:
+            self.step_status.addItem(status.capitalize(), status)
+        steps_row.addWidget(self.step_search, 1)
+        steps_row.addWidget(self.step_field)
+        steps_row.addWidget(self.step_status)
+        steps_layout.addLayout(steps_row)
+        self.steps_view = _Table("Select a run", steps_box)
+        self.steps_view.setModel(self.steps_model)
+        header = self.steps_view.horizontalHeader()
+        for column, width in enumerate((64, 150, 90, 100, 120)):
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        steps_layout.addWidget(self.steps_view)
+        left.addWidget(runs_box)
+        left.addWidget(steps_box)
+        left.setStretchFactor(0, 2)
+        left.setStretchFactor(1, 3)
+
+        right = QWidget(self.splitter)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 0, 0, 0)
+        self.step_label = QLabel(right)
+        self.step_label.setObjectName("timelineStepLabel")
+        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
+        right_layout.addWidget(self.step_label)
+        self.tabs = QTabWidget(right)
+        self.tabs.setDocumentMode(True)
+        self.state_view = StateTreeView(self.tabs)
+        self.diff_view = DiffView(self.tabs)
+        self.step_text = QPlainTextEdit(self.tabs)
+        self.step_text.setReadOnly(True)
+        self.step_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.step_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.tabs.addTab(self.state_view, "State")
+        self.tabs.addTab(self.diff_view, "Diff")
+        self.tabs.addTab(self.step_text, "Step")
+        right_layout.addWidget(self.tabs)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([620, 580])
+
+    # --- the database -----------------------------------------------------------------------
+
+    @property
+    def database(self) -> RunDatabase | None:
+        return self._db
+
+    @property
+    def current_run(self) -> RunRecord | None:
+        return self._run
+
+    @property
+    def current_step(self) -> StepRecord | None:
+        return self._step
+
+    def open_database(self, path: str | os.PathLike[str]) -> RunDatabase:
+        """Opens a run database read-only and shows its runs (raises RunDatabaseError)."""
+        database = RunDatabase(path, read_only=True)
+        self.set_database(database, owned=True)
+        return database
+
+    def set_database(self, database: RunDatabase | None, *, owned: bool = False) -> None:
+        """Shows `database` (closed with the panel when `owned`); None shows nothing."""
+        previous, previous_owned = self._db, self._owns_db
+        self._db, self._owns_db = database, owned
+        self.steps_model.set_run(None, None)
+        self._fill_projects()
+        self.runs_model.set_database(database)
+        self.runs_view.set_placeholder("No runs" if database else "Open a run database")
+        if previous is not None and previous_owned and previous is not database:
+            previous.close()
+
+    def close_database(self) -> None:
+        """Stops following and closes the database if the panel opened it."""
+        self._live_timer.stop()
+        self.set_database(None)
+
+    def _fill_projects(self) -> None:
+        combo = self.project_combo
+        current = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("All projects", None)
+        if self._db is not None:
+            try:
+                projects = self._db.projects()
+            except RunDatabaseError:
+                projects = []
+            for project in projects:
+                combo.addItem(project, project)
+        index = combo.findData(current) if current is not None else 0
+        combo.setCurrentIndex(max(index, 0))
+        combo.blockSignals(False)
+
+    # --- filters ----------------------------------------------------------------------------
+
+    def apply_filters(self) -> None:
+        """Applies the runs and steps filters now (typing applies them after a short pause)."""
+        self._filter_timer.stop()
+        self.runs_model.set_filter(
+            project=self.project_combo.currentData(),
+            status=self.run_status.currentData(),
+            search=self.run_filter.text().strip() or None,
+        )
+        text = self.step_search.text().strip() or None
+        field = self.step_field.currentData()
+        self.steps_model.set_filter(
+            action=text if field == "action" else None,
+            status=self.step_status.currentData(),
+            changed_key=text if field == "changed_key" else None,
+        )
+
+    def _runs_reset(self) -> None:
+        """A filter or database change rebuilt the runs: keep the run selected if still shown."""
+        run = self._run
+        row = self.runs_model.row_of_run(run.run_id) if run is not None else None
+        if row is None:
+            if run is not None:
+                self.steps_model.set_run(None, None)
+                self._show_run(None)
+            return
+        self.runs_view.selectionModel().blockSignals(True)
+        self.runs_view.setCurrentIndex(self.runs_model.index(row, 0))
+        self.runs_view.selectionModel().blockSignals(False)
+        self.runs_view.viewport().update()
+
+    def _steps_reset(self) -> None:
+        """A new run or step filter: keep the step selected if it is still among the rows."""
+        step = self._step
+        if self.steps_model.run_id is None:
+            self.steps_view.set_placeholder("Select a run")
+        else:
+            self.steps_view.set_placeholder(
+                "No matching steps" if self.steps_model.filtered else "No steps yet"
+            )
+        if step is not None and step.run_id == self.steps_model.run_id:
+            row = self.steps_model.row_of_sequence(step.sequence_id)
+            if row is not None:
+                QTimer.singleShot(0, lambda: self._reselect_step(step.sequence_id))
+                return
+        self._show_step(None)
+
+    def _reselect_step(self, sequence_id: int) -> None:
+        row = self.steps_model.row_of_sequence(sequence_id)
+        if row is not None:
+            self.steps_view.setCurrentIndex(self.steps_model.index(row, 0))
+            self.steps_view.scrollTo(self.steps_model.index(row, 0))
+
+    # --- selecting --------------------------------------------------------------------------
+
+    def select_run(self, run_id: int) -> bool:
+        """Selects a run (loading pages of runs until it is found); False if it is not shown."""
+        model = self.runs_model
+        row = model.row_of_run(run_id)
+        while row is None and model.canFetchMore():
+            model.fetchMore()
+            row = model.row_of_run(run_id)
+        if row is None:
+            return False
+        index = model.index(row, 0)
+        self.runs_view.setCurrentIndex(index)
+        self.runs_view.scrollTo(index)
+        return True
+
+    def select_step(self, sequence_id: int) -> bool:
+        """Selects a step of the current run (loading pages up to it); False if not shown."""
+        row = self.steps_model.load_through(sequence_id)
+        if row is None:
+            return False
+        index = self.steps_model.index(row, 0)
+        self.steps_view.setCurrentIndex(index)
+        self.steps_view.scrollTo(index)
+        return True
+
+    def _run_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            self.steps_model.set_run(None, None)
+            self._show_run(None)
+            return
+        run = self.runs_model.run_at(current.row())
+        if self._run is not None and self._run.run_id == run.run_id:
+            return
+        self._step = None
+        self._show_run(run)
+        self.steps_model.set_run(self._db, run.run_id)
+        self.runSelected.emit(run.run_id)
+
+    def _step_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            self._show_step(None)
+            return
+        self._show_step(self.steps_model.step_at(current.row()))
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def _show_run(self, run: RunRecord | None) -> None:
+        self._run = run
+        if run is None:
+            self.run_label.setText("Select a run")
+            self._show_step(None, "Select a run")
+            return
+        self.run_label.setText(_run_summary(run))
+        self._show_step(None)
+
+    def _show_step(self, step: StepRecord | None, message: str = "Select a step") -> None:
+        """Fills the State, Diff and Step tabs for `step` (or says what to select)."""
+        self._step = step
+        if step is None or self._db is None:
+            self.step_label.setText(message)
+            self.state_view.set_state(None, placeholder=message)
+            self.diff_view.set_diff(None, message)
+            self.step_text.setPlainText("")
+            self.step_text.setPlaceholderText(message)
+            return
+        db, run_id, seq = self._db, step.run_id, step.sequence_id
+        self.step_label.setText(_step_summary(step))
+        try:
+            self.state_view.set_state(db.state_at(run_id, seq))
+        except RunDatabaseError as exc:
+            self.state_view.set_state(None, placeholder=str(exc))
+        try:
+            self.diff_view.set_diff(db.diff(run_id, seq - 1, seq))
+        except RunDatabaseError as exc:
+            self.diff_view.set_diff(None, str(exc))
+        self.step_text.setPlainText(step_details(step))
+        self.stepSelected.emit(run_id, seq)
+
+    # --- following a live run ---------------------------------------------------------------
+
+    def follow_live(self) -> None:
+        """Picks up new runs, new steps of the selected run, and changed statuses."""
+        if self._db is None:
+            return
+        self.runs_model.refresh()
+        if self._run is not None:
+            row = self.runs_model.row_of_run(self._run.run_id)
+            if row is not None:
+                run = self.runs_model.run_at(row)
+                if run != self._run:
+                    self._run = run
+                    self.run_label.setText(_run_summary(run))
+        bar = self.steps_view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum()
+        if self.steps_model.follow() and at_bottom and self._step is None:
+            self.steps_view.scrollToBottom()
+
+    def set_live(self, enabled: bool, interval_ms: int = 1000) -> None:
+        """Follows the database on a timer (for runs written by another process)."""
+        if enabled:
+            self._live_timer.start(interval_ms)
+        else:
+            self._live_timer.stop()
+
+    def run_advanced(self, run_id: int) -> None:
+        """Slot for a "run advanced" signal: follows at once when it is a shown run."""
+        if self._db is not None:
+            self.follow_live()
+
+
+def _run_summary(run: RunRecord) -> str:
+    parts = [f"Run {run.run_id}", run.app_id, run.status, f"{run.step_count:,} steps"]
+    if run.parent_run_id is not None:
+        parts.append(f"forked from run {run.parent_run_id} @ {run.parent_sequence_id}")
+    return "  ·  ".join(parts)
+
+
+def _step_summary(step: StepRecord) -> str:
+    return f"Step {step.sequence_id}  ·  {step.action}  ·  {step.status}"
+
+
+def step_details(step: StepRecord) -> str:
+    """The Step tab's text: what went in, what came out, and what went wrong."""
+    lines = [
+        f"Step      {step.sequence_id}",
+        f"Action    {step.action}",
+        f"Status    {step.status}",
+    ]
+    if step.started_at is not None:
+        lines.append(f"Started   {format_time(step.started_at)}")
+    if step.duration is not None:
+        lines.append(f"Duration  {step.duration * 1000:,.1f} ms")
+    if step.changed_keys:
+        lines.append(f"Changed   {', '.join(step.changed_keys)}")
+    lines += ["", "Inputs", _json_block(step.inputs) if step.inputs else "  (none)"]
+    if step.status != "failed" or step.result is not None:
+        lines += ["", "Result", _json_block(step.result) if step.result else "  (none)"]
+    if step.error:
+        lines += ["", "Error", f"  {step.error}"]
+    if step.traceback:
+        lines += ["", "Traceback", step.traceback.rstrip()]
+    return "\n".join(lines)
+
+
+def _json_block(value: Any) -> str:
+    try:
+        text = to_json_text(value)
+    except (TypeError, ValueError):
+        text = json.dumps(repr(value))
+    return "\n".join("  " + line for line in text.splitlines())
