@@ -21,17 +21,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
     QDockWidget,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -54,6 +49,7 @@ from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
 from burrdesk.views.run_panel import RunPanel
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
+from burrdesk.views.timeline_panel import TimelinePanel
 from burrdesk.views.undo_commands import (
     AddNodesCommand,
     EditFlowCommand,
@@ -69,38 +65,6 @@ MAX_RECENT = 10
 def settings() -> QSettings:
     """User settings in the burrdesk data directory (so tests and portable installs isolate it)."""
     return QSettings(str(user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
-
-
-class RunsDialog(QDialog):
-    """The runs of a run database, newest first (the timeline will replace this)."""
-
-    def __init__(self, path: Path, parent: QWidget | None = None):
-        super().__init__(parent)
-        from burrdesk.model.run_database import RunDatabase
-
-        self.setWindowTitle(f"Runs in {path.name}")
-        self.resize(820, 420)
-        layout = QVBoxLayout(self)
-        with RunDatabase(path, read_only=True) as database:
-            runs = database.list_runs(limit=1000)
-            total = database.count_runs()
-        summary = QLabel(
-            f"{total} run{'s' if total != 1 else ''} in {path}"
-            + (" (showing the newest 1,000)" if total > 1000 else "")
-        )
-        layout.addWidget(summary)
-        table = QTableWidget(len(runs), 6, self)
-        table.setHorizontalHeaderLabels(["Run", "Project", "App id", "Status", "Steps", "Parent"])
-        table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        for row, run in enumerate(runs):
-            parent = f"{run.parent_run_id} @ {run.parent_sequence_id}" if run.parent_run_id else ""
-            values = [run.run_id, run.project, run.app_id, run.status, run.step_count, parent]
-            for column, value in enumerate(values):
-                table.setItem(row, column, QTableWidgetItem(str(value)))
-        self.table = table
-        layout.addWidget(table)
 
 
 class MainWindow(QMainWindow):
@@ -176,7 +140,15 @@ class MainWindow(QMainWindow):
             "Run", "runDock", self.run_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(self.problems_dock, self.run_dock)
+        self.timeline = TimelinePanel(self)
+        self.timeline_dock = self._dock(
+            "Timeline", "timelineDock", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.run_dock, self.timeline_dock)
         self.problems_dock.raise_()
+        self.run_panel.runStarted.connect(self._follow_run_in_timeline)
+        self.run_panel.visitsChanged.connect(self._timeline_advanced)
+        self.run_panel.runEnded.connect(self._timeline_advanced)
         self.run_panel.run_button.clicked.connect(self.run_flow)
         self.run_panel.step_button.clicked.connect(self.step_flow)
         self.run_panel.nodeActive.connect(self._highlight_active)
@@ -487,16 +459,39 @@ class MainWindow(QMainWindow):
         self.set_document(document, None)
 
     def open_run_database(self, path: Path) -> bool:
+        """Shows a run database's runs and steps in the timeline (a bad file is one message)."""
         from burrdesk.model.run_database import RunDatabaseError
 
         try:
-            dialog = RunsDialog(path, self)
+            self.timeline.open_database(path)
         except RunDatabaseError as error:
             self.show_error("Cannot open the run database", str(error))
             return False
-        self.runs_dialog = dialog
-        dialog.show()
+        self.timeline.set_live(True)
+        self.timeline_dock.show()
+        self.timeline_dock.raise_()
+        newest = self.timeline.runs_model.run_at(0) if self.timeline.runs_model.rowCount() else None
+        if newest is not None:
+            self.timeline.select_run(newest.run_id)
+        self.statusBar().showMessage(f"Opened run database {path}", 4000)
         return True
+
+    def _follow_run_in_timeline(self, run_id: int, db_path: str) -> None:
+        from burrdesk.model.run_database import RunDatabaseError
+
+        current = self.timeline._db
+        if current is None or Path(current.path).resolve() != Path(db_path).resolve():
+            try:
+                self.timeline.open_database(db_path)
+            except RunDatabaseError:
+                return
+        self.timeline.follow_live()
+        self.timeline.select_run(run_id)
+
+    def _timeline_advanced(self, *_args: object) -> None:
+        run_id = self.run_panel.run_id
+        if run_id is not None:
+            self.timeline.run_advanced(run_id)
 
     def save(self) -> bool:
         if self.path is None:
@@ -873,6 +868,7 @@ class MainWindow(QMainWindow):
         if self.maybe_save():
             self.save_settings()
             self.run_panel.close_run()
+            self.timeline.close_database()
             event.accept()
         else:
             event.ignore()

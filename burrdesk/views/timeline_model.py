@@ -70,6 +70,14 @@ def format_time(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
+def format_ms(seconds: float | None) -> str:
+    """A duration in milliseconds, with two decimals when short (so fast steps are not 0.0)."""
+    if seconds is None:
+        return ""
+    ms = seconds * 1000
+    return f"{ms:,.2f}" if ms < 10 else f"{ms:,.1f}"
+
+
 class RunsTableModel(QAbstractTableModel):
     """The runs of a database, newest first, 200 at a time, optionally filtered."""
 
@@ -399,8 +407,10 @@ class StepsTableModel(QAbstractTableModel):
                 return step.status
             if column == 3:
                 duration = step.duration
-                return "" if duration is None else f"{duration * 1000:,.1f}"
+                return format_ms(duration)
             return ", ".join(step.changed_keys)
+        if role == Qt.ItemDataRole.DecorationRole and column == 2 and step.status == "failed":
+            return status_icon("failed")  # still visible on a selected row (which is recoloured)
         if role == Qt.ItemDataRole.ForegroundRole:
             if step.status == "failed":
                 return themes.current_theme().color("error")

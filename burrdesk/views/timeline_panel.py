@@ -33,7 +33,12 @@ from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.views import theme as themes
 from burrdesk.views.state_view import DiffView, StateTreeView, _paint_placeholder, to_json_text
-from burrdesk.views.timeline_model import RunsTableModel, StepsTableModel, format_time
+from burrdesk.views.timeline_model import (
+    RunsTableModel,
+    StepsTableModel,
+    format_ms,
+    format_time,
+)
 
 RUN_STATUSES = ("running", "completed", "failed", "stopped", "interrupted", "created")
 STEP_STATUSES = ("completed", "failed")
@@ -70,9 +75,14 @@ class _Table(QTableView):
         self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:
         model = self.model()
-        if model is not None and model.rowCount() and action in (
-            QAbstractItemView.CursorAction.MoveHome,
-            QAbstractItemView.CursorAction.MoveEnd,
+        if (
+            model is not None
+            and model.rowCount()
+            and action
+            in (
+                QAbstractItemView.CursorAction.MoveHome,
+                QAbstractItemView.CursorAction.MoveEnd,
+            )
         ):
             if action == QAbstractItemView.CursorAction.MoveHome:
                 return model.index(0, max(self.currentIndex().column(), 0))
@@ -142,9 +152,7 @@ class TimelinePanel(QWidget):
         self.run_filter = QLineEdit(runs_box)
         self.run_filter.setPlaceholderText("Filter runs by project, app id or partition")
         self.run_filter.setClearButtonEnabled(True)
-        self.run_filter.addAction(
-            themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition
-        )
+        self.run_filter.addAction(themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.project_combo = QComboBox(runs_box)
         self.project_combo.addItem("All projects", None)
         self.run_status = QComboBox(runs_box)
@@ -158,7 +166,8 @@ class TimelinePanel(QWidget):
         self.runs_view = _Table("Open a run database", runs_box)
         self.runs_view.setModel(self.runs_model)
         header = self.runs_view.horizontalHeader()
-        for column, width in enumerate((56, 110, 200, 90, 110, 150, 70)):
+        header.setMinimumSectionSize(36)
+        for column, width in enumerate((44, 90, 120, 80, 100, 140, 60)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         runs_layout.addWidget(self.runs_view)
@@ -173,9 +182,7 @@ class TimelinePanel(QWidget):
         self.step_search = QLineEdit(steps_box)
         self.step_search.setPlaceholderText("Search steps")
         self.step_search.setClearButtonEnabled(True)
-        self.step_search.addAction(
-            themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition
-        )
+        self.step_search.addAction(themes.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.step_field = QComboBox(steps_box)
         self.step_field.addItem("by action", "action")
         self.step_field.addItem("by changed key", "changed_key")
@@ -222,7 +229,7 @@ class TimelinePanel(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([620, 580])
+        self.splitter.setSizes([660, 540])
 
     # --- the database -----------------------------------------------------------------------
 
@@ -295,8 +302,22 @@ class TimelinePanel(QWidget):
             changed_key=text if field == "changed_key" else None,
         )
 
+    def _fit_run_columns(self) -> None:
+        """Sizes the short columns (id, status, time, steps) to what is shown; the app id takes
+        the rest. Done once per reset, not per row, so paging stays cheap."""
+        if self.runs_model.rowCount():
+            view, metrics = self.runs_view, self.runs_view.horizontalHeader().fontMetrics()
+            for column in (0, 4, 5, 6):
+                view.resizeColumnToContents(column)
+                # The header's stylesheet padding is not in its size hint: keep titles whole.
+                title = RunsTableModel.COLUMNS[column]
+                view.setColumnWidth(
+                    column, max(view.columnWidth(column), metrics.horizontalAdvance(title) + 24)
+                )
+
     def _runs_reset(self) -> None:
         """A filter or database change rebuilt the runs: keep the run selected if still shown."""
+        self._fit_run_columns()
         run = self._run
         row = self.runs_model.row_of_run(run.run_id) if run is not None else None
         if row is None:
@@ -321,7 +342,7 @@ class TimelinePanel(QWidget):
         if step is not None and step.run_id == self.steps_model.run_id:
             row = self.steps_model.row_of_sequence(step.sequence_id)
             if row is not None:
-                QTimer.singleShot(0, lambda: self._reselect_step(step.sequence_id))
+                QTimer.singleShot(0, self, lambda: self._reselect_step(step.sequence_id))
                 return
         self._show_step(None)
 
@@ -382,14 +403,16 @@ class TimelinePanel(QWidget):
         self._run = run
         if run is None:
             self.run_label.setText("Select a run")
-            self._show_step(None, "Select a run")
+            self._show_step(None)
             return
         self.run_label.setText(_run_summary(run))
         self._show_step(None)
 
-    def _show_step(self, step: StepRecord | None, message: str = "Select a step") -> None:
+    def _show_step(self, step: StepRecord | None, message: str | None = None) -> None:
         """Fills the State, Diff and Step tabs for `step` (or says what to select)."""
         self._step = step
+        if message is None:
+            message = "Select a step" if self._run is not None else "Select a run"
         if step is None or self._db is None:
             self.step_label.setText(message)
             self.state_view.set_state(None, placeholder=message)
@@ -463,7 +486,7 @@ def step_details(step: StepRecord) -> str:
     if step.started_at is not None:
         lines.append(f"Started   {format_time(step.started_at)}")
     if step.duration is not None:
-        lines.append(f"Duration  {step.duration * 1000:,.1f} ms")
+        lines.append(f"Duration  {format_ms(step.duration)} ms")
     if step.changed_keys:
         lines.append(f"Changed   {', '.join(step.changed_keys)}")
     lines += ["", "Inputs", _json_block(step.inputs) if step.inputs else "  (none)"]
@@ -472,7 +495,9 @@ def step_details(step: StepRecord) -> str:
     if step.error:
         lines += ["", "Error", f"  {step.error}"]
     if step.traceback:
-        lines += ["", "Traceback", step.traceback.rstrip()]
+        traceback = step.traceback.rstrip()
+        heading = [] if traceback.startswith("Traceback") else ["Traceback"]
+        lines += ["", *heading, traceback]
     return "\n".join(lines)
 
 

@@ -200,3 +200,51 @@ def test_stop_offers_to_abandon_a_step_that_does_not_return(qtbot, window):
     assert panel.controller is None and "Abandoned run" in panel.status.text()
     assert runs(window)[0].status == "stopped"
     panel.wait_for_abandoned()
+
+
+def test_a_run_from_the_app_appears_step_by_step_in_the_timeline(qtbot, window):
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000):
+        window.run_action.trigger()
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 12, timeout=5000)
+    assert timeline.current_run is not None and timeline.current_run.project == "counter"
+    actions = [timeline.steps_model.step_at(r).action for r in range(12)]
+    assert actions == ["increment"] * 10 + ["report", "done"]
+
+
+def test_open_a_run_database_and_an_imported_burr_trace_in_the_timeline(qtbot, window, tmp_path):
+    burr = pytest.importorskip("burr.core")
+    from burrdesk.model.burr_import import import_path
+
+    @burr.action(reads=["n"], writes=["n"])
+    def bump(state):
+        return state.update(n=state["n"] + 1)
+
+    app = (
+        burr.ApplicationBuilder()
+        .with_actions(bump)
+        .with_transitions(("bump", "bump", burr.expr("n < 4")))
+        .with_state(n=0)
+        .with_identifiers(app_id="from-burr")
+        .with_entrypoint("bump")
+        .with_tracker("local", project="imported", params={"storage_dir": str(tmp_path / "burr")})
+        .build()
+    )
+    app.run(halt_after=[])
+    db_path = tmp_path / "imported.db"
+    with RunDatabase(db_path) as db:
+        import_path(tmp_path / "burr", db)
+    assert window.open_path(db_path)
+    timeline = window.timeline
+    assert timeline.current_run is not None and timeline.current_run.app_id == "from-burr"
+    assert timeline.steps_model.rowCount() == 4
+
+
+def test_a_file_that_is_not_a_run_database_is_one_message(qtbot, window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("definitely not sqlite" * 50)
+    assert not window.open_path(bogus)
+    assert shown == [f"{bogus} is not a SQLite database."]
