@@ -187,8 +187,13 @@ def compile_flow(
     llm_client: ChatClient | None = None,
     hooks: Sequence[Any] = (),
     state_persister: Any = None,
+    continue_app_id: str | None = None,
 ) -> Application:
-    """Validates and builds the flow; records to `db_path` (or `tracker`) when given."""
+    """Validates and builds the flow; records to `db_path` (or `tracker`) when given.
+
+    `continue_app_id` continues a run recorded under that app id (a fork made by
+    `RunDatabase.fork`, or a run that stopped) instead of starting from the initial state.
+    """
     problems = errors(validate_flow(document))
     if problems:
         raise FlowCompileError(problems)
@@ -198,8 +203,13 @@ def compile_flow(
     builder.with_transitions(
         *[(edge.source, edge.target, edge_condition(edge)) for edge in document.edges]
     )
-    builder.with_state(**document.state).with_entrypoint(document.entrypoint or "")
-    builder.with_identifiers(app_id=app_id, partition_key=partition_key)
+    if continue_app_id is None:
+        builder.with_state(**document.state).with_entrypoint(document.entrypoint or "")
+        builder.with_identifiers(app_id=app_id, partition_key=partition_key)
+    else:
+        builder.with_identifiers(app_id=continue_app_id, partition_key=partition_key)
+    if continue_app_id is not None and tracker is None and db_path is None:
+        raise ValueError("Continuing a recorded run needs its run database (db_path=...).")
     if tracker is None and db_path is not None:
         from burrdesk.engine.tracking import RunDatabaseTracker
 
@@ -211,6 +221,13 @@ def compile_flow(
             tracker.flow = document.model_dump(mode="json")
         builder.tracker = tracker
         builder.with_hooks(tracker)
+    if continue_app_id is not None:
+        builder.initialize_from(
+            tracker,
+            resume_at_next_action=True,
+            default_state=document.state,
+            default_entrypoint=document.entrypoint or "",
+        )
     if state_persister is not None:
         builder.with_state_persister(state_persister)
     builder.with_hooks(*hooks)

@@ -532,19 +532,21 @@ class RunDatabase:
         state_overrides: Mapping[str, Any] | None = None,
         next_action: str | None = None,
         app_id: str | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         """A new run that starts from the state after step `sequence_id` of `run_id`.
 
-        `state_overrides` edits that state; `next_action` chooses what runs first (by default,
+        `state` replaces that state outright (an edited copy); `state_overrides` changes some
+        keys of it; `next_action` chooses what runs first (by default,
         whatever the transitions pick after the parent's step). The new run has no steps yet;
         the engine continues it (see `RunDatabaseTracker`).
         """
         import uuid
 
         parent = self.get_run(run_id)
-        state = self.state_at(run_id, sequence_id)
+        start = dict(state) if state is not None else self.state_at(run_id, sequence_id)
         if state_overrides:
-            state.update(state_overrides)
+            start.update(state_overrides)
         if next_action is not None and parent.graph is not None:
             names = [a["name"] for a in parent.graph.get("actions", [])]
             if next_action not in names:
@@ -556,7 +558,7 @@ class RunDatabase:
             project=parent.project,
             app_id=app_id or str(uuid.uuid4()),
             partition_key=parent.partition_key,
-            initial_state=state,
+            initial_state=start,
             start_sequence_id=sequence_id,
             graph=parent.graph,
             entrypoint=parent.entrypoint,

@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -47,6 +48,7 @@ from burrdesk.views.flow_canvas import FlowScene, FlowView, node_height
 from burrdesk.views.flow_canvas import _color as canvas_color
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
+from burrdesk.views.rewind_dialog import RewindDialog, rewind_unavailable_reason
 from burrdesk.views.run_panel import RunPanel
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
 from burrdesk.views.timeline_panel import TimelinePanel
@@ -83,6 +85,9 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_actions()
         self._build_menus()
+        self.timeline.stepSelected.connect(self._step_selected)
+        self.timeline.steps_view.addAction(self.rewind_action)
+        self.timeline.steps_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._build_status()
         self.add_node_popup = AddNodePopup(self)
         self.add_node_popup.kindChosen.connect(self.add_node)
@@ -230,6 +235,10 @@ class MainWindow(QMainWindow):
         self.step_action = self._action("&Step", self.step_flow, "F10", "step", "Run one action")
         self.pause_action = self._action("&Pause", lambda: self.run_panel.pause(), "F6", "pause")
         self.stop_action = self._action("S&top", lambda: self.run_panel.stop(), "Shift+F5", "stop")
+        self.rewind_action = self._action(
+            "Re&wind to Here…", self.rewind_to_selected_step, "Ctrl+Shift+R", "timeline"
+        )
+        self.rewind_action.setEnabled(False)
         for action in (self.delete_action, self.duplicate_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
@@ -285,6 +294,8 @@ class MainWindow(QMainWindow):
         run_menu.addActions(
             [self.run_action, self.step_action, self.pause_action, self.stop_action]
         )
+        run_menu.addSeparator()
+        run_menu.addAction(self.rewind_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setIconSize(QSize(20, 20))
@@ -487,6 +498,44 @@ class MainWindow(QMainWindow):
                 return
         self.timeline.follow_live()
         self.timeline.select_run(run_id)
+
+    def _step_selected(self, _run_id: int, _sequence_id: int) -> None:
+        reason = rewind_unavailable_reason(self.timeline.current_run, self.timeline.current_step)
+        self.rewind_action.setEnabled(reason is None)
+        self.rewind_action.setToolTip(reason or "Continue this run from here as a fork")
+        self.rewind_action.setStatusTip(reason or "Continue this run from here as a fork")
+
+    def rewind_to_selected_step(self) -> None:
+        """Forks the selected run after the selected step and runs the fork."""
+        run, step = self.timeline.current_run, self.timeline.current_step
+        reason = rewind_unavailable_reason(run, step)
+        if reason is not None or run is None or step is None:
+            self.statusBar().showMessage(reason or "", 6000)
+            return
+        database = self.timeline._db
+        state = database.state_at(run.run_id, step.sequence_id)
+        dialog = RewindDialog(run, step, state, self)
+        self._rewind_dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.state is None:
+            return
+        self.fork_and_run(run, step.sequence_id, dialog.state, dialog.chosen_next_action())
+
+    def fork_and_run(
+        self, run: Any, sequence_id: int, state: dict[str, Any], next_action: str | None
+    ) -> int:
+        """Records a fork of `run` after `sequence_id` and runs it with the run's own flow."""
+        from burrdesk.model.run_database import RunDatabase
+
+        db_path = Path(self.timeline._db.path)
+        with RunDatabase(db_path) as database:
+            fork = database.fork(run.run_id, sequence_id, state=state, next_action=next_action)
+        document = FlowDocument.model_validate(run.flow)
+        self.run_dock.raise_()
+        self.run_panel.start(document, db_path, continue_app_id=fork.app_id)
+        self.statusBar().showMessage(
+            f"Forked run {run.run_id} at step {sequence_id} as run {fork.run_id}.", 6000
+        )
+        return fork.run_id
 
     def _timeline_advanced(self, *_args: object) -> None:
         run_id = self.run_panel.run_id

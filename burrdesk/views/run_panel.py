@@ -89,12 +89,15 @@ class RunPanel(QWidget):
         db_path: Path,
         single_step: bool = False,
         run_to: str | None = None,
+        continue_app_id: str | None = None,
     ) -> None:
         """Starts a new run of `document` (a copy: editing the canvas does not change it)."""
         self.close_run()
         self.db_path = db_path
         self.log.clear()
-        controller = RunController(document.model_copy(deep=True), db_path, run_to, self)
+        controller = RunController(
+            document.model_copy(deep=True), db_path, run_to, self, continue_app_id=continue_app_id
+        )
         worker = controller.worker
         worker.started.connect(self._on_started)
         worker.advanced.connect(self._on_advanced)

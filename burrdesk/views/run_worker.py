@@ -34,8 +34,15 @@ class RunWorker(QObject):
     visited = Signal(dict, dict)  # runs per node id, traversals per "source->target"
     said = Signal(str, str)  # node label, text: what an LLM node answered (LLM steps are slow)
 
-    def __init__(self, document: FlowDocument, db_path: Path, run_to: str | None = None):
+    def __init__(
+        self,
+        document: FlowDocument,
+        db_path: Path,
+        run_to: str | None = None,
+        continue_app_id: str | None = None,
+    ):
         super().__init__()
+        self.continue_app_id = continue_app_id
         self.document = document
         self.db_path = db_path
         self.run_to = run_to
@@ -65,7 +72,9 @@ class RunWorker(QObject):
         from burrdesk.engine.flow_compiler import compile_flow
 
         try:
-            self.app = compile_flow(self.document, db_path=self.db_path)
+            self.app = compile_flow(
+                self.document, db_path=self.db_path, continue_app_id=self.continue_app_id
+            )
         except Exception as error:  # noqa: BLE001 - reported to the window as one sentence
             self.failed.emit(-1, "", f"{type(error).__name__}: {error}")
             return
@@ -185,11 +194,12 @@ class RunController(QObject):
         db_path: Path,
         run_to: str | None = None,
         parent: QObject | None = None,
+        continue_app_id: str | None = None,
     ):
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("burrdesk-run")
-        self.worker = RunWorker(document, db_path, run_to)
+        self.worker = RunWorker(document, db_path, run_to, continue_app_id)
         self.worker.moveToThread(self.thread)
         self.prepareRequested.connect(self.worker.prepare)
         self.runRequested.connect(self.worker.run)

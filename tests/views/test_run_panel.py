@@ -248,3 +248,59 @@ def test_a_file_that_is_not_a_run_database_is_one_message(qtbot, window, tmp_pat
     bogus.write_text("definitely not sqlite" * 50)
     assert not window.open_path(bogus)
     assert shown == [f"{bogus} is not a SQLite database."]
+
+
+def test_rewind_at_a_middle_step_edit_continue_and_keep_the_original(qtbot, window, monkeypatch):
+    from burrdesk.views.rewind_dialog import RewindDialog
+
+    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000):
+        window.run_action.trigger()
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 12, timeout=5000)
+    original = timeline.current_run
+    timeline.select_step(5)
+    assert window.rewind_action.isEnabled()
+
+    def answer(dialog):
+        assert '"count": 6' in dialog.editor.text()
+        dialog.editor.set_text('{"count": 100}')
+        dialog.next_action.setCurrentText("increment")
+        dialog.accept()
+        return RewindDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RewindDialog, "exec", answer)
+    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
+        window.rewind_action.trigger()
+    assert ended.args[1] == "completed"
+    with RunDatabase(window.run_database_path(), read_only=True) as db:
+        fork, parent = db.list_runs()
+        assert parent.run_id == original.run_id and parent.step_count == 12
+        assert db.state_at(parent.run_id, 11) == {"count": 10, "message": "counted to 10"}
+        assert (fork.parent_run_id, fork.parent_sequence_id) == (original.run_id, 5)
+        assert [s.action for s in db.read_steps(fork.run_id)] == ["increment", "report", "done"]
+        assert db.state_at(fork.run_id, 8) == {"count": 101, "message": "counted to 101"}
+        assert db.state_at(fork.run_id, 3) == {"count": 4}
+
+
+def test_rewind_is_disabled_with_a_reason_for_runs_without_a_flow(qtbot, window, tmp_path):
+    from burrdesk.engine import ApplicationBuilder, State, action
+
+    @action(reads=[], writes=["x"])
+    def only(state: State) -> State:
+        return state.update(x=1)
+
+    db_path = tmp_path / "code.db"
+    app = (
+        ApplicationBuilder()
+        .with_actions(only)
+        .with_entrypoint("only")
+        .with_tracker("sqlite", project="code", params={"db_path": str(db_path)})
+        .build()
+    )
+    app.step()
+    app.builder.tracker.close()
+    assert window.open_path(db_path)
+    window.timeline.select_step(0)
+    assert not window.rewind_action.isEnabled()
+    assert "did not record a flow" in window.rewind_action.toolTip()
