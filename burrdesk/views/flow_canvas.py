@@ -778,7 +778,8 @@ class MiniMap(QGraphicsView):
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         visible = self.main_view.mapToScene(self.main_view.viewport().rect()).boundingRect()
-        if visible.contains(self.scene().itemsBoundingRect()):
+        content = self.scene().itemsBoundingRect()
+        if content.isEmpty() or visible.contains(content):
             return  # everything is on screen: no frame to show
         painter.setPen(QPen(_color("accent", "#2563eb"), 0))
         fill = QColor(_color("accent", "#2563eb"))

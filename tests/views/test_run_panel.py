@@ -304,3 +304,34 @@ def test_rewind_is_disabled_with_a_reason_for_runs_without_a_flow(qtbot, window,
     window.timeline.select_step(0)
     assert not window.rewind_action.isEnabled()
     assert "did not record a flow" in window.rewind_action.toolTip()
+
+
+def test_screenshot_of_a_run_database_shows_the_timeline_with_the_newest_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from PySide6.QtGui import QImage
+
+    from burrdesk.engine.flow_compiler import compile_flow
+    from burrdesk.model.flow_document import load_flow
+
+    db_path = tmp_path / "runs.db"
+    app = compile_flow(load_flow(EXAMPLES / "counter.burrflow"), db_path=db_path)
+    app.run(halt_after=["done"])
+    app.builder.tracker.close("completed")
+    out = tmp_path / "timeline.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "burrdesk", "--screenshot", str(out), str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "BURRDESK_DATA_DIR": str(tmp_path / "d"),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1400, 900)
