@@ -56,13 +56,14 @@ _WEIGHT_ALONE = 0.25
 
 
 def node_size(node: FlowNode) -> Size:
-    """The size the canvas draws a node's card at (an upper bound, so cards never overlap).
+    """The size the canvas draws a node's card at (the canvas uses this very function).
 
-    220 wide; 74 + 18 px per row of keys, counting the keys the card lists (including those a
-    node's kind implies, such as an LLM node's output key).
+    220 wide; a 32 px header and 42 px body for one row of keys, plus 18 px per extra row,
+    counting the keys the card lists (including those a node's kind implies, such as an LLM
+    node's output key).
     """
     rows = max(len(node.reads), len(node.writes), len(node_reads(node)), len(node_writes(node)), 1)
-    return NODE_WIDTH, 74.0 + 18.0 * rows
+    return NODE_WIDTH, 74.0 + 18.0 * (rows - 1)
 
 
 def back_edges(document: FlowDocument) -> set[int]:

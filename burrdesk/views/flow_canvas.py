@@ -38,13 +38,13 @@ from PySide6.QtWidgets import (
 )
 
 from burrdesk.model.flow_document import FlowEdge, FlowNode
+from burrdesk.model.flow_layout import NODE_WIDTH, node_size
 from burrdesk.model.flow_validation import Problem, node_reads, node_writes
 from burrdesk.views import theme
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.undo_commands import ConnectCommand, MoveNodesCommand, RemoveItemsCommand
 
 NODE_KIND_MIME = "application/x-burrdesk-node-kind"
-NODE_WIDTH = 220.0
 HEADER_HEIGHT = 32.0
 ROW_HEIGHT = 18.0
 GRID = 20.0
@@ -52,8 +52,7 @@ PORT_RADIUS = 6.0
 
 
 def node_height(node: FlowNode) -> float:
-    rows = max(len(node_reads(node)), len(node_writes(node)), 1)
-    return HEADER_HEIGHT + 42.0 + ROW_HEIGHT * (rows - 1)
+    return node_size(node)[1]
 
 
 def _color(name: str, fallback: str) -> QColor:

@@ -44,7 +44,7 @@ from burrdesk.model.flow_document import (
 from burrdesk.model.flow_validation import Problem, errors, validate_flow
 from burrdesk.model.node_templates import new_node
 from burrdesk.views import theme
-from burrdesk.views.flow_canvas import FlowScene, FlowView, node_height
+from burrdesk.views.flow_canvas import FlowScene, FlowView
 from burrdesk.views.flow_canvas import _color as canvas_color
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
@@ -780,8 +780,7 @@ class MainWindow(QMainWindow):
         document = self.model.document
         if not document.nodes:
             return
-        sizes = {n.id: (220.0, node_height(n)) for n in document.nodes}
-        after = layout_positions(document, node_sizes=sizes)
+        after = layout_positions(document)
         before = {n.id: tuple(n.position) for n in document.nodes}
         changed = {k: v for k, v in after.items() if tuple(v) != before.get(k)}
         if changed:

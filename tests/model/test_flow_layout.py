@@ -350,12 +350,16 @@ def test_gaps_set_the_spacing():
 
 
 def test_node_size_counts_the_keys_a_card_lists():
-    assert node_size(FlowNode(id="a", kind="python")) == (220.0, 92.0)
-    assert node_size(FlowNode(id="a", kind="python", reads=["x", "y", "z"])) == (220.0, 128.0)
+    """The layout's card size is the size the canvas draws (one row of keys: 74 px)."""
+    from burrdesk.views.flow_canvas import node_height
+
+    assert node_size(FlowNode(id="a", kind="python")) == (220.0, 74.0)
+    three = FlowNode(id="a", kind="python", reads=["x", "y", "z"])
+    assert node_size(three) == (220.0, 110.0) == (220.0, node_height(three))
     asking = FlowNode(
         id="a", kind="input", params={"inputs": [{"name": "p"}, {"name": "q"}, {"name": "r"}]}
     )
-    assert node_size(asking) == (220.0, 128.0)
+    assert node_size(asking) == (220.0, 110.0)
 
 
 # --- purity and determinism ----------------------------------------------------------------
