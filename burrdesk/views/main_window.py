@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk import __version__
 from burrdesk.model.data_location import user_data_dir
 from burrdesk.model.flow_document import (
     FILE_SUFFIX,
@@ -490,7 +489,7 @@ class MainWindow(QMainWindow):
     def _follow_run_in_timeline(self, run_id: int, db_path: str) -> None:
         from burrdesk.model.run_database import RunDatabaseError
 
-        current = self.timeline._db
+        current = self.timeline.database
         if current is None or Path(current.path).resolve() != Path(db_path).resolve():
             try:
                 self.timeline.open_database(db_path)
@@ -512,7 +511,7 @@ class MainWindow(QMainWindow):
         if reason is not None or run is None or step is None:
             self.statusBar().showMessage(reason or "", 6000)
             return
-        database = self.timeline._db
+        database = self.timeline.database
         state = database.state_at(run.run_id, step.sequence_id)
         dialog = RewindDialog(run, step, state, self)
         self._rewind_dialog = dialog
@@ -526,7 +525,7 @@ class MainWindow(QMainWindow):
         """Records a fork of `run` after `sequence_id` and runs it with the run's own flow."""
         from burrdesk.model.run_database import RunDatabase
 
-        db_path = Path(self.timeline._db.path)
+        db_path = Path(self.timeline.database.path)
         with RunDatabase(db_path) as database:
             fork = database.fork(run.run_id, sequence_id, state=state, next_action=next_action)
         document = FlowDocument.model_validate(run.flow)
@@ -931,7 +930,3 @@ class MainWindow(QMainWindow):
                 self.open_path(Path(url.toLocalFile()))
                 event.acceptProposedAction()
                 return
-
-
-def about_text() -> str:
-    return f"burrdesk {__version__}"
