@@ -76,8 +76,10 @@ def main() -> None:
     step = panel.current_step
 
     grown = rss_mb() - before
+    model = panel.steps_model
     print(
-        f"run {newest.run_id}: {newest.step_count:,} steps; {panel.steps_model.rowCount():,} rows loaded"
+        f"run {newest.run_id}: {newest.step_count:,} steps as {model.rowCount():,} rows; "
+        f"{model.cached_pages} pages of 500 read"
     )
     print(f"open and show the first page   {opened * 1000:8.1f} ms   (target < 500 ms)")
     print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -244,11 +245,17 @@ class RunsTableModel(QAbstractTableModel):
 
 
 class StepsTableModel(QAbstractTableModel):
-    """The steps of one run, in sequence order, 500 at a time, optionally filtered.
+    """The steps of one run, in sequence order, read a page of 500 at a time.
 
-    Pages are read by sequence range (an indexed query), never by offset, so scrolling to the
-    thousandth page costs what the first did; `follow()` appends what a live run wrote since.
+    A run whose sequence ids are contiguous (every run burrdesk records) is *random access*:
+    it has one row per step from the start, and a row's page is read (by sequence range, an
+    indexed query) only when the view shows it, into a small cache. So End on a million-step
+    run reads one page, and memory stays bounded however far one scrolls. Filtered views and
+    runs with gaps in their sequence ids grow page by page with `fetchMore` instead.
+    `follow()` appends what a live run wrote since, in either mode, without a reset.
     """
+
+    CACHED_PAGES = 64
 
     COLUMNS = ("Seq", "Action", "Status", "Duration (ms)", "Changed keys")
 
@@ -259,6 +266,10 @@ class StepsTableModel(QAbstractTableModel):
         self._steps: list[StepRecord] = []
         self._sequences: list[int] = []
         self._more = False
+        self._random = False
+        self._total = 0
+        self._first_sequence = 0
+        self._pages: OrderedDict[int, list[StepRecord]] = OrderedDict()
         self._filter: dict[str, str | None] = {"action": None, "status": None, "changed_key": None}
         themes.theme_signals.changed.connect(self._on_theme_changed)
 
@@ -299,8 +310,31 @@ class StepsTableModel(QAbstractTableModel):
         self._reload()
         self.endResetModel()
 
+    @property
+    def random_access(self) -> bool:
+        return self._random
+
+    @property
+    def cached_pages(self) -> int:
+        """How many pages are held in memory (random-access mode)."""
+        return len(self._pages)
+
     def _reload(self) -> None:
         self._steps, self._sequences, self._more = [], [], False
+        self._random, self._total, self._pages = False, 0, OrderedDict()
+        if self._db is not None and self._run_id is not None and not self.filtered:
+            try:
+                run = self._db.get_run(self._run_id)
+            except RunDatabaseError:
+                return
+            first, last = run.first_sequence_id, run.last_sequence_id
+            if first is None or last is None:
+                self._random = True
+                return
+            if last - first + 1 == run.step_count:
+                self._random, self._total, self._first_sequence = True, run.step_count, first
+                self._page(0)
+                return
         if self._db is not None and self._run_id is not None:
             page = self._read_after(None)
             self._more = len(page) > STEP_PAGE
@@ -331,6 +365,24 @@ class StepsTableModel(QAbstractTableModel):
 
     # --- lazy loading and following ---------------------------------------------------------
 
+    def _page(self, number: int) -> list[StepRecord]:
+        """Page `number` of a random-access run, from the cache or one indexed query."""
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        page = []
+        if self._db is not None and self._run_id is not None:
+            start = self._first_sequence + number * STEP_PAGE
+            try:
+                page = self._db.read_steps(self._run_id, start, STEP_PAGE)
+            except RunDatabaseError:
+                page = []
+        self._pages[number] = page
+        if len(self._pages) > self.CACHED_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and self._more
 
@@ -355,12 +407,34 @@ class StepsTableModel(QAbstractTableModel):
         While earlier pages are still unloaded there is nothing to append: new steps arrive
         through `fetchMore` after them.
         """
-        if self._more or self._db is None or self._run_id is None:
+        if self._db is None or self._run_id is None:
+            return 0
+        if self._random:
+            return self._follow_random()
+        if self._more:
             return 0
         return self._insert(self._read_after(self._last_sequence()))
 
+    def _follow_random(self) -> int:
+        try:
+            run = self._db.get_run(self._run_id)  # type: ignore[union-attr]
+        except RunDatabaseError:
+            return 0
+        if run.first_sequence_id is None or run.step_count <= self._total:
+            return 0
+        if self._total == 0:
+            self._first_sequence = run.first_sequence_id
+        added = run.step_count - self._total
+        self._pages.pop((self._total - 1) // STEP_PAGE if self._total else 0, None)
+        self.beginInsertRows(QModelIndex(), self._total, run.step_count - 1)
+        self._total = run.step_count
+        self.endInsertRows()
+        return added
+
     def load_through(self, sequence_id: int, max_pages: int = 200) -> int | None:
         """Fetches pages until `sequence_id` is loaded (at most `max_pages`); returns its row."""
+        if self._random:
+            return self.row_of_sequence(sequence_id)
         for _ in range(max_pages):
             last = self._last_sequence()
             if not self._more or (last is not None and last >= sequence_id):
@@ -371,17 +445,26 @@ class StepsTableModel(QAbstractTableModel):
     # --- reading ----------------------------------------------------------------------------
 
     def step_at(self, row: int) -> StepRecord:
+        if self._random:
+            if not 0 <= row < self._total:
+                raise IndexError(f"row {row} is outside the {self._total} steps of the run")
+            return self._page(row // STEP_PAGE)[row % STEP_PAGE]
         return self._steps[row]
 
     def row_of_sequence(self, sequence_id: int) -> int | None:
         """The row of step `sequence_id` among the loaded rows (None if not loaded or filtered)."""
+        if self._random:
+            row = sequence_id - self._first_sequence
+            return row if 0 <= row < self._total else None
         row = bisect.bisect_left(self._sequences, sequence_id)
         if row < len(self._sequences) and self._sequences[row] == sequence_id:
             return row
         return None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._steps)
+        if parent.isValid():
+            return 0
+        return self._total if self._random else len(self._steps)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -394,9 +477,12 @@ class StepsTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or index.row() >= len(self._steps):
+        if not index.isValid() or index.row() >= self.rowCount():
             return None
-        step = self._steps[index.row()]
+        try:
+            step = self.step_at(index.row())
+        except IndexError:
+            return None
         column = index.column()
         if role == _DISPLAY:
             if column == 0:
@@ -424,7 +510,7 @@ class StepsTableModel(QAbstractTableModel):
         return None
 
     def _on_theme_changed(self, _theme: object) -> None:
-        if self._steps:
+        if self.rowCount():
             self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._steps) - 1, len(self.COLUMNS) - 1)
+                self.index(0, 0), self.index(self.rowCount() - 1, len(self.COLUMNS) - 1)
             )

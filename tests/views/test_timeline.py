@@ -116,18 +116,15 @@ def panel(qtbot, runs_db):
 # --- the steps model ---------------------------------------------------------------------------
 
 
-def test_steps_model_loads_a_page_at_a_time(qtbot, db, runs_db):
+def test_steps_model_reads_only_the_pages_it_shows(qtbot, db, runs_db):
+    """A recorded run is random access: a row per step, a page read when a row is shown."""
     model = StepsTableModel()
     run_id = runs_db[1]["counter-big"]
     model.set_run(db, run_id)
-    assert model.rowCount() == STEP_PAGE
-    assert model.canFetchMore()
-    model.fetchMore()
-    assert model.rowCount() == 2 * STEP_PAGE
-    while model.canFetchMore():
-        model.fetchMore()
-    assert model.rowCount() == 2500
-    assert not model.canFetchMore()
+    assert model.random_access and model.rowCount() == 2500
+    assert model.cached_pages == 1 and not model.canFetchMore()
+    assert model.step_at(2499).sequence_id == 2499
+    assert model.cached_pages == 2
     step = model.step_at(1234)
     assert (step.sequence_id, step.action, step.status) == (1234, "increment", "completed")
     assert step.delta == {"set": {"count": 1235}}
@@ -167,10 +164,8 @@ def test_steps_model_follows_a_live_run_without_a_reset(qtbot, tmp_path):
     qtbot.addWidget(view)
     view.setModel(model)
     model.set_run(database, database.list_runs()[0].run_id)
-    assert model.rowCount() == STEP_PAGE
-    assert model.follow() == 0  # earlier pages first: new steps come after them
-    model.fetchMore()
     assert model.rowCount() == STEP_PAGE + 20 and not model.canFetchMore()
+    assert model.follow() == 0
     view.setCurrentIndex(model.index(7, 0))
     resets, inserted = [], []
     model.modelReset.connect(lambda: resets.append(True))
@@ -201,15 +196,15 @@ def test_a_20000_step_run_opens_with_one_page(qtbot, tmp_path):
     widget.open_database(path)
     widget.show()
     assert widget.select_run(run_id)
-    assert widget.steps_model.rowCount() == STEP_PAGE
-    assert widget.steps_model.canFetchMore()
+    model = widget.steps_model
+    assert model.rowCount() == 20_000 and model.cached_pages == 1
     assert widget.select_step(1234)
     assert widget.state_view.top_level() == {"n": "1235"}
     widget.steps_view.setFocus()
     QTest.keyClick(widget.steps_view, Qt.Key.Key_End)
-    assert STEP_PAGE < widget.steps_model.rowCount() < 20_000  # End loads a bounded stretch
-    # The last loaded row (scrolling there may have made the view fetch one more page).
-    assert widget.current_step.sequence_id >= widget.steps_model.rowCount() - 1 - STEP_PAGE
+    assert widget.current_step.sequence_id == 19_999
+    assert widget.state_view.top_level() == {"n": "20000"}
+    assert model.cached_pages <= 4  # the first page, step 1234's, the last, what scrolled into view
     QTest.keyClick(widget.steps_view, Qt.Key.Key_Home)
     assert widget.current_step.sequence_id == 0
     widget.close_database()
@@ -355,7 +350,7 @@ def test_selecting_a_run_fills_the_steps_and_down_moves_through_them(qtbot, pane
     run_id = runs_db[1]["counter-big"]
     assert panel.select_run(run_id)
     assert panel.steps_model.run_id == run_id
-    assert panel.steps_model.rowCount() == STEP_PAGE
+    assert panel.steps_model.rowCount() == 2500
     assert panel.step_label.text() == "Select a step"
     selected = []
     panel.stepSelected.connect(lambda r, s: selected.append((r, s)))
