@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from burrdesk.engine.actions import Function
-from burrdesk.engine.restricted_expression import CompiledExpression, compile_expression
+from burrdesk.engine.restricted_expression import compile_expression
 from burrdesk.engine.state import State
 
 _OPERATORS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
@@ -122,10 +122,6 @@ class Condition(Function):
     @property
     def resolver(self) -> Callable[[State], bool]:
         return self._resolver
-
-    @property
-    def compiled(self) -> CompiledExpression | None:
-        return compile_expression(self.spec) if self.kind == "expr" else None
 
     def __or__(self, other: Condition) -> Condition:
         if not isinstance(other, Condition):

@@ -118,9 +118,6 @@ class LifecycleAdapterSet:
         self.post_async = tuple(a for a in adapters if _implements(a, "post_run_step", sync=False))
         self.create = tuple(a for a in adapters if hasattr(a, "post_application_create"))
 
-    def with_more(self, *adapters: Any) -> LifecycleAdapterSet:
-        return LifecycleAdapterSet(*self.adapters, *adapters)
-
     def call_pre_run_step(self, **kwargs: Any) -> None:
         for hook in self.pre_sync:
             hook.pre_run_step(**kwargs)
@@ -144,9 +141,6 @@ class LifecycleAdapterSet:
     def call_post_application_create(self, **kwargs: Any) -> None:
         for hook in self.create:
             hook.post_application_create(**kwargs)
-
-    def has_async_hooks(self) -> bool:
-        return bool(self.pre_async or self.post_async)
 
 
 def _implements(adapter: Any, method: str, *, sync: bool) -> bool:

@@ -157,14 +157,6 @@ class FlowEditorModel(QObject):
         self.changed.emit()
         return old
 
-    def move_edge(self, index: int, new_index: int) -> None:
-        """Reorders an edge among its siblings (edges are tried in order)."""
-        edges = list(self._document.edges)
-        edges.insert(new_index, edges.pop(index))
-        self._document.edges = edges
-        self.edgesChanged.emit()
-        self.changed.emit()
-
     # --- the flow itself --------------------------------------------------------------------
 
     def update_flow(self, **changes: Any) -> dict[str, Any]:
