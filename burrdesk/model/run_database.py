@@ -21,8 +21,14 @@ from typing import Any
 import sqlite_utils
 
 from burrdesk.engine.state_codec import dumps, loads
-from burrdesk.model.run_database_schema import FORMAT_MARKER, MIGRATIONS, SCHEMA_VERSION
-from burrdesk.model.run_records import RunRecord, StateDiff, StepRecord
+from burrdesk.model.run_database_schema import (
+    FORMAT_MARKER,
+    MIGRATIONS,
+    PARENT_INDEX,
+    SCHEMA_VERSION,
+    ensure_indexes,
+)
+from burrdesk.model.run_records import LineageSegment, RunRecord, StateDiff, StepRecord
 from burrdesk.model.state_delta import apply_delta, compute_delta, diff_states
 
 _RUN_COLUMNS = (
@@ -33,7 +39,8 @@ _RUN_COLUMNS = (
     # indexed look-ups add the steps written since (a bounded range), so counts are exact.
     "(SELECT COUNT(*) FROM steps AS s WHERE s.run_id = runs.run_id "
     "AND s.sequence_id > COALESCE(runs.last_sequence_id, -9223372036854775807)), "
-    "(SELECT MAX(s.sequence_id) FROM steps AS s WHERE s.run_id = runs.run_id)"
+    "(SELECT MAX(s.sequence_id) FROM steps AS s WHERE s.run_id = runs.run_id), "
+    "(SELECT COUNT(*) FROM runs AS f WHERE f.parent_run_id = runs.run_id)"
 )
 _STEP_COLUMNS = (
     "run_id, sequence_id, action, status, started_at, ended_at, inputs, result, error, "
@@ -126,6 +133,14 @@ class RunDatabase:
                     f"{SCHEMA_VERSION}; open it once without read-only access to upgrade it."
                 )
             self._migrate(version)
+        if (
+            not self.read_only
+            and not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (PARENT_INDEX,)
+            ).fetchone()
+        ):
+            with self._transaction():
+                ensure_indexes(sqlite_utils.Database(conn))
 
     def _use_wal(self) -> None:
         """WAL lets readers follow a run while it is written; set only on our own files."""
@@ -195,24 +210,86 @@ class RunDatabase:
         partition_key: str | None = None,
         status: str | None = None,
         search: str | None = None,
+        roots_only: bool = False,
+        forks_of: int | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered.
+
+        `roots_only` leaves out forks (the top level of a tree of runs); `forks_of` lists the
+        forks of one run instead, oldest first, the order they were made in.
+        """
         where, args = self._run_filter(project, app_id, partition_key, status, search)
+        clauses = [where.removeprefix("WHERE ")] if where else []
+        if roots_only:
+            clauses.append("parent_run_id IS NULL")
+        if forks_of is not None:
+            clauses.append("parent_run_id = ?")
+            args = (*args, forks_of)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        order = "ASC" if forks_of is not None else "DESC"
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at {order}, run_id {order}"
         if status in _LIVE_STATUSES:
-            rows = self._query(
-                f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at DESC, run_id DESC",
-                args,
-            )
-            runs = [r for r in map(_run_from_row, rows) if r.status == status]
+            runs = [r for r in map(_run_from_row, self._query(sql, args)) if r.status == status]
             return runs[offset : offset + limit]
+        rows = self._query(f"{sql} LIMIT ? OFFSET ?", (*args, limit, offset))
+        return [_run_from_row(row) for row in rows]
+
+    def runs_after(self, run_id: int, limit: int = 100) -> list[RunRecord]:
+        """Runs created after run `run_id` (ids only grow), oldest first: how a view notices
+        new runs and new forks without re-reading what it shows."""
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} FROM runs {where} "
-            "ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?",
-            (*args, limit, offset),
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id > ? ORDER BY run_id LIMIT ?",
+            (run_id, limit),
         )
         return [_run_from_row(row) for row in rows]
+
+    def last_run_id(self) -> int:
+        """The highest run id so far (0 when there are none); see `runs_after`."""
+        return self._query("SELECT COALESCE(MAX(run_id), 0) FROM runs")[0][0]
+
+    def lineage(self, run_id: int) -> list[LineageSegment]:
+        """The steps a run's timeline shows, as ranges of runs, oldest first.
+
+        A fork starts with its parent's steps up to the fork point (and that parent's own
+        inherited steps, for a fork of a fork), then its own. A run that is not a fork is one
+        segment. The ancestors' ranges are `inherited`.
+        """
+        segments: list[LineageSegment] = []
+        seen: set[int] = set()
+        run: RunRecord | None = self.get_run(run_id)
+        upper: int | None = None
+        while run is not None and run.run_id not in seen:
+            seen.add(run.run_id)
+            first, last = run.first_sequence_id, run.last_sequence_id
+            if upper is not None and last is not None:
+                last = min(last, upper)
+            if first is not None and last is not None and first <= last:
+                if run.last_sequence_id - first + 1 == run.step_count:
+                    count = last - first + 1
+                else:
+                    count = self._query(
+                        "SELECT COUNT(*) FROM steps WHERE run_id = ? AND sequence_id BETWEEN ? AND ?",
+                        (run.run_id, first, last),
+                    )[0][0]
+                segments.append(
+                    LineageSegment(
+                        run_id=run.run_id,
+                        first_sequence_id=first,
+                        last_sequence_id=last,
+                        step_count=count,
+                        inherited=run.run_id != run_id,
+                    )
+                )
+            if run.parent_run_id is None or run.parent_sequence_id is None:
+                break
+            upper = run.parent_sequence_id if upper is None else min(upper, run.parent_sequence_id)
+            try:
+                run = self.get_run(run.parent_run_id)
+            except RunDatabaseError:
+                break
+        return segments[::-1]
 
     def count_runs(
         self,
@@ -861,6 +938,7 @@ def _run_from_row(row: tuple) -> RunRecord:
         writer_host,
         unrecorded_steps,
         live_last_seq,
+        fork_count,
     ) = row
     step_count = (step_count or 0) + (unrecorded_steps or 0)
     if live_last_seq is not None:
@@ -887,6 +965,7 @@ def _run_from_row(row: tuple) -> RunRecord:
         parent_sequence_id=parent_seq,
         next_action=next_action,
         source=source or "burrdesk",
+        fork_count=fork_count or 0,
     )
 
 

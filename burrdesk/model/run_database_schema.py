@@ -22,6 +22,7 @@ import sqlite_utils
 
 FORMAT_MARKER = "burrdesk.run-database"
 SCHEMA_VERSION = 1
+PARENT_INDEX = "idx_runs_parent_run_id"
 
 
 def _create_version_1(db: sqlite_utils.Database) -> None:
@@ -55,6 +56,7 @@ def _create_version_1(db: sqlite_utils.Database) -> None:
     )
     db["runs"].create_index(["project", "partition_key", "app_id"], unique=True)
     db["runs"].create_index(["created_at"])
+    ensure_indexes(db)
     steps_sql = db.create_table_sql(
         "steps",
         {
@@ -81,6 +83,13 @@ def _create_version_1(db: sqlite_utils.Database) -> None:
         pk=("run_id", "sequence_id"),
         not_null={"state"},
     )
+
+
+def ensure_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes added after version 1 shipped. An index is not part of the file format (older
+    readers ignore it, and every query is correct without it), so it is added whenever a file is
+    opened for writing instead of bumping the schema version and locking out read-only users."""
+    db["runs"].create_index(["parent_run_id"], index_name=PARENT_INDEX, if_not_exists=True)
 
 
 MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_version_1}

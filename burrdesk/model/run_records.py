@@ -36,6 +36,23 @@ class RunRecord(BaseModel):
     graph: dict[str, Any] | None = Field(default=None, description="actions and transitions")
     flow: dict[str, Any] | None = Field(default=None, description="the flow document it ran")
     next_action: str | None = None
+    fork_count: int = Field(default=0, description="runs forked from this one")
+
+
+class LineageSegment(BaseModel):
+    """A range of one run's steps within the timeline of a run (see `RunDatabase.lineage`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    first_sequence_id: int
+    last_sequence_id: int
+    step_count: int
+    inherited: bool = False
+
+    @property
+    def contiguous(self) -> bool:
+        return self.last_sequence_id - self.first_sequence_id + 1 == self.step_count
 
 
 class StepRecord(BaseModel):

@@ -512,6 +512,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(reason or "", 6000)
             return
         database = self.timeline.database
+        if step.run_id != run.run_id:
+            run = database.get_run(step.run_id)  # a fork's inherited step: fork its own run
         state = database.state_at(run.run_id, step.sequence_id)
         dialog = RewindDialog(run, step, state, self)
         self._rewind_dialog = dialog

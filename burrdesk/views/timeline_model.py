@@ -11,10 +11,17 @@ from __future__ import annotations
 import bisect
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
@@ -64,6 +71,17 @@ def status_icon(status: str) -> QIcon:
     return QIcon(cached)
 
 
+_italic: QFont | None = None
+
+
+def _italic_font() -> QFont:
+    global _italic
+    if _italic is None:
+        _italic = QFont()
+        _italic.setItalic(True)
+    return _italic
+
+
 def format_time(timestamp: float | None) -> str:
     """Local wall-clock time, to the second (runs are told apart by when they started)."""
     if timestamp is None:
@@ -79,19 +97,45 @@ def format_ms(seconds: float | None) -> str:
     return f"{ms:,.2f}" if ms < 10 else f"{ms:,.1f}"
 
 
-class RunsTableModel(QAbstractTableModel):
-    """The runs of a database, newest first, 200 at a time, optionally filtered."""
+class _Branch:
+    """The runs shown under one parent (key 0: the top level), read a page at a time."""
+
+    __slots__ = ("runs", "rows", "more")
+
+    def __init__(self) -> None:
+        self.runs: list[RunRecord] = []
+        self.rows: dict[int, int] = {}  # run id -> row
+        self.more = True
+
+    def insert(self, row: int, run: RunRecord) -> None:
+        self.runs.insert(row, run)
+        if row == len(self.runs) - 1:
+            self.rows[run.run_id] = row
+        else:
+            self.rows = {r.run_id: i for i, r in enumerate(self.runs)}
+
+
+class RunsTreeModel(QAbstractItemModel):
+    """The runs of a database as a tree: runs newest first, each run's forks under it.
+
+    Every level is read a page of 200 at a time, a run's forks only when it is expanded, so a
+    database with thousands of runs opens at once. While a filter is set the matching runs are
+    listed flat (a fork whose parent does not match would otherwise be hidden). An index's
+    internal id is the run id of its parent (0 at the top level), which is all `parent()` needs.
+    """
 
     COLUMNS = ("Run", "Project", "App id", "Partition", "Status", "Started", "Steps")
     STATUS_COLUMN = 4
+    TOP = 0
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._db: RunDatabase | None = None
-        self._runs: list[RunRecord] = []
-        self._rows: dict[int, int] = {}  # run id -> row
-        self._more = False
+        self._branches: dict[int, _Branch] = {}
+        self._shown_in: dict[int, int] = {}  # run id -> the branch key it is shown in
+        self._last_run_id = 0
         self._filter: dict[str, str | None] = {"project": None, "status": None, "search": None}
+        self._reload()
         themes.theme_signals.changed.connect(self._on_theme_changed)
 
     # --- configuring ------------------------------------------------------------------------
@@ -99,6 +143,11 @@ class RunsTableModel(QAbstractTableModel):
     @property
     def database(self) -> RunDatabase | None:
         return self._db
+
+    @property
+    def flat(self) -> bool:
+        """Whether runs are listed flat (a filter is set) rather than as a tree of forks."""
+        return any(self._filter.values())
 
     def set_database(self, db: RunDatabase | None) -> None:
         """Shows the runs of `db` (none when None), loading the newest page."""
@@ -120,99 +169,227 @@ class RunsTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def _reload(self) -> None:
-        self._runs, self._rows, self._more = [], {}, False
-        if self._db is not None:
-            page = self._read_page(0)
-            self._more = len(page) > RUN_PAGE
-            self._append(page[:RUN_PAGE])
+        self._branches, self._shown_in = {self.TOP: _Branch()}, {}
+        self._last_run_id = 0
+        if self._db is None:
+            self._branches[self.TOP].more = False
+            return
+        try:
+            self._last_run_id = self._db.last_run_id()
+        except RunDatabaseError:
+            self._branches[self.TOP].more = False
+            return
+        self._add(self.TOP, self._next_page(self.TOP))
 
-    def _read_page(self, offset: int) -> list[RunRecord]:
+    def _read_page(self, key: int, offset: int) -> list[RunRecord]:
         if self._db is None:
             return []
         try:
-            return self._db.list_runs(**self._filter, limit=RUN_PAGE + 1, offset=offset)
+            if key != self.TOP:
+                return self._db.list_runs(forks_of=key, limit=RUN_PAGE + 1, offset=offset)
+            return self._db.list_runs(
+                **self._filter, roots_only=not self.flat, limit=RUN_PAGE + 1, offset=offset
+            )
         except RunDatabaseError:
             return []
 
-    def _append(self, runs: list[RunRecord]) -> None:
-        for run in runs:
-            self._rows[run.run_id] = len(self._runs)
-            self._runs.append(run)
+    def _next_page(self, key: int) -> list[RunRecord]:
+        """The next page of a branch, less the runs it already shows (not added yet)."""
+        branch = self._branches.setdefault(key, _Branch())
+        page = self._read_page(key, len(branch.runs))
+        branch.more = len(page) > RUN_PAGE
+        # Runs created since the last refresh shift the offsets: skip the ones already shown.
+        return [run for run in page[:RUN_PAGE] if run.run_id not in branch.rows]
 
-    # --- lazy loading -----------------------------------------------------------------------
+    def _add(self, key: int, runs: list[RunRecord]) -> None:
+        branch = self._branches[key]
+        for run in runs:
+            branch.insert(len(branch.runs), run)
+            self._shown_in[run.run_id] = key
+
+    # --- the tree ---------------------------------------------------------------------------
+
+    def _key(self, parent: Index) -> int | None:
+        """The branch key of `parent`'s children (None: a cell that has no children)."""
+        if not parent.isValid():
+            return self.TOP
+        if parent.column() != 0 or self.flat:
+            return None
+        return self.run_for(parent).run_id
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        key = self._key(parent)
+        branch = self._branches.get(key) if key is not None else None
+        if branch is None or not 0 <= row < len(branch.runs) or not 0 <= column < len(self.COLUMNS):
+            return QModelIndex()
+        return self.createIndex(row, column, key)
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        key = index.internalId()
+        if key == self.TOP:
+            return QModelIndex()
+        holder = self._shown_in.get(key)
+        if holder is None:
+            return QModelIndex()
+        return self.createIndex(self._branches[holder].rows[key], 0, holder)
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        key = self._key(parent)
+        if key is None:
+            return False
+        if key == self.TOP:
+            return True
+        branch = self._branches.get(key)
+        return bool(branch.runs) if branch is not None else self.run_for(parent).fork_count > 0
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        key = self._key(parent)
+        branch = self._branches.get(key) if key is not None else None
+        return len(branch.runs) if branch is not None else 0
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return len(self.COLUMNS)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
-        return not parent.isValid() and self._more
+        key = self._key(parent)
+        if key is None:
+            return False
+        branch = self._branches.get(key)
+        if branch is None:
+            return key != self.TOP and self.run_for(parent).fork_count > 0
+        return branch.more
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
-        if parent.isValid() or not self._more:
+        if not self.canFetchMore(parent):
             return
-        page = self._read_page(len(self._runs))
-        self._more = len(page) > RUN_PAGE
-        # Runs created since the last refresh shift the offsets: skip the ones already shown.
-        fresh = [run for run in page[:RUN_PAGE] if run.run_id not in self._rows]
-        if not fresh:
-            return
-        first = len(self._runs)
-        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        self._append(fresh)
-        self.endInsertRows()
+        key = self._key(parent)
+        assert key is not None
+        first = self.rowCount(parent)
+        fresh = self._next_page(key)
+        if fresh:
+            self.beginInsertRows(parent, first, first + len(fresh) - 1)
+            self._add(key, fresh)
+            self.endInsertRows()
+
+    # --- following --------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Brings counts and statuses up to date and adds new runs at the top, without a reset.
+        """Brings statuses and counts up to date and adds new runs and forks, without a reset.
 
-        Reads the newest page plus each loaded run that may still change (not finished), so the
-        cost is bounded by what is live, not by how many rows have been loaded.
+        Reads the runs created since the last refresh plus each shown run that may still change
+        (not finished), so the cost is bounded by what is new or live, not by what is shown.
         """
         if self._db is None:
             return
-        top = self._read_page(0)[:RUN_PAGE]
-        for position, run in enumerate(top):
-            if run.run_id in self._rows:
+        try:
+            new_runs = self._db.runs_after(self._last_run_id, limit=RUN_PAGE)
+        except RunDatabaseError:
+            return
+        for run in new_runs:
+            self._last_run_id = max(self._last_run_id, run.run_id)
+            if self.flat:
+                if run in self._read_page(self.TOP, 0)[:RUN_PAGE]:
+                    self._insert(self.TOP, 0, run)
+            elif run.parent_run_id is None:
+                self._insert(self.TOP, 0, run)
+            else:
+                self._add_fork(run)
+        for run_id, key in list(self._shown_in.items()):
+            branch = self._branches[key]
+            old = branch.runs[branch.rows[run_id]]
+            if old.status in _FINAL_STATUSES:
                 continue
-            row = min(position, len(self._runs))
-            self.beginInsertRows(QModelIndex(), row, row)
-            self._runs.insert(row, run)
-            self._rows = {r.run_id: i for i, r in enumerate(self._runs)}
-            self.endInsertRows()
-        fresh = {run.run_id: run for run in top}
-        for row, old in enumerate(self._runs):
-            new = fresh.get(old.run_id)
-            if new is None and old.status not in _FINAL_STATUSES:
-                try:
-                    new = self._db.get_run(old.run_id)
-                except RunDatabaseError:
-                    continue
-            if new is not None and new != old:
-                self._runs[row] = new
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+            try:
+                new = self._db.get_run(run_id)
+            except RunDatabaseError:
+                continue
+            if new != old:
+                self._replace(key, new)
+
+    def _insert(self, key: int, row: int, run: RunRecord) -> None:
+        branch = self._branches[key]
+        if run.run_id in branch.rows:
+            return
+        self.beginInsertRows(self._index_of_key(key), row, row)
+        branch.insert(row, run)
+        self._shown_in[run.run_id] = key
+        self.endInsertRows()
+
+    def _add_fork(self, fork: RunRecord) -> None:
+        parent_key = self._shown_in.get(fork.parent_run_id)  # type: ignore[arg-type]
+        if parent_key is None:
+            return  # its parent is not loaded: the fork is read when the parent is expanded
+        branch = self._branches[parent_key]
+        parent = branch.runs[branch.rows[fork.parent_run_id]]  # type: ignore[index]
+        forks = self._branches.get(parent.run_id)
+        if forks is None and parent.fork_count == 0:
+            forks = self._branches[parent.run_id] = _Branch()
+            forks.more = False
+        self._replace(parent_key, parent.model_copy(update={"fork_count": parent.fork_count + 1}))
+        if forks is not None and not forks.more:
+            self._insert(parent.run_id, len(forks.runs), fork)
+
+    def _replace(self, key: int, run: RunRecord) -> None:
+        branch = self._branches[key]
+        row = branch.rows[run.run_id]
+        branch.runs[row] = run
+        parent = self._index_of_key(key)
+        self.dataChanged.emit(
+            self.index(row, 0, parent), self.index(row, len(self.COLUMNS) - 1, parent)
+        )
+
+    def _index_of_key(self, key: int) -> QModelIndex:
+        """The index whose children are branch `key` (the invisible root for the top level)."""
+        return QModelIndex() if key == self.TOP else self.index_of_run(key)
 
     # --- reading ----------------------------------------------------------------------------
 
-    def run_at(self, row: int) -> RunRecord:
-        return self._runs[row]
+    def run_for(self, index: Index) -> RunRecord:
+        return self._branches[index.internalId()].runs[index.row()]
 
-    def row_of_run(self, run_id: int) -> int | None:
-        """The row showing `run_id`, among the rows loaded so far."""
-        return self._rows.get(run_id)
+    def run_at(self, row: int, parent: Index = QModelIndex()) -> RunRecord:  # noqa: B008
+        return self.run_for(self.index(row, 0, parent))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._runs)
+    def index_of_run(self, run_id: int, column: int = 0) -> QModelIndex:
+        """The index showing `run_id` among the runs loaded so far (invalid if not loaded)."""
+        key = self._shown_in.get(run_id)
+        if key is None:
+            return QModelIndex()
+        return self.createIndex(self._branches[key].rows[run_id], column, key)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
-            return self.COLUMNS[section]
-        return None
+    def reveal(self, run_id: int) -> QModelIndex:
+        """The index of `run_id`, loading the pages and forks on the way to it (invalid if the
+        filter hides it or the database has no such run)."""
+        index = self.index_of_run(run_id)
+        if index.isValid() or self._db is None:
+            return index
+        path = [run_id]
+        if not self.flat:
+            try:
+                run = self._db.get_run(run_id)
+                while run.parent_run_id is not None and run.parent_run_id not in path:
+                    path.append(run.parent_run_id)
+                    run = self._db.get_run(run.parent_run_id)
+            except RunDatabaseError:
+                return QModelIndex()
+        path.reverse()
+        parent = QModelIndex()
+        for step in path:
+            index = self.index_of_run(step)
+            while not index.isValid() and self.canFetchMore(parent):
+                self.fetchMore(parent)
+                index = self.index_of_run(step)
+            if not index.isValid():
+                return QModelIndex()
+            parent = index
+        return index
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid() or index.row() >= len(self._runs):
+        if not index.isValid():
             return None
-        run = self._runs[index.row()]
+        run = self.run_for(index)
         column = index.column()
         if role == _DISPLAY:
             return (
@@ -229,30 +406,59 @@ class RunsTableModel(QAbstractTableModel):
                 return status_color(run.status)
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_icon(run.status)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 6):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 6:
             return _RIGHT
         if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [run.app_id]
             if run.parent_run_id is not None:
-                return f"Forked from run {run.parent_run_id} at step {run.parent_sequence_id}"
-            return run.app_id
+                lines.append(
+                    f"Forked from run {run.parent_run_id} after step {run.parent_sequence_id}"
+                )
+            if run.fork_count:
+                lines.append(f"{run.fork_count} fork{'s' if run.fork_count > 1 else ''}")
+            return "\n".join(lines)
+        return None
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY:
+            return self.COLUMNS[section]
         return None
 
     def _on_theme_changed(self, _theme: object) -> None:
-        if self._runs:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._runs) - 1, len(self.COLUMNS) - 1)
-            )
+        for key, branch in self._branches.items():
+            if branch.runs:
+                parent = self._index_of_key(key)
+                self.dataChanged.emit(
+                    self.index(0, 0, parent),
+                    self.index(len(branch.runs) - 1, len(self.COLUMNS) - 1, parent),
+                )
+
+
+@dataclass
+class _Part:
+    """A range of one run's steps in the timeline: an ancestor's up to a fork point, or the
+    run's own (`last` None: it may still grow)."""
+
+    run_id: int
+    first: int | None
+    last: int | None
+    start_row: int = 0
+    count: int = 0
 
 
 class StepsTableModel(QAbstractTableModel):
     """The steps of one run, in sequence order, read a page of 500 at a time.
 
-    A run whose sequence ids are contiguous (every run burrdesk records) is *random access*:
-    it has one row per step from the start, and a row's page is read (by sequence range, an
-    indexed query) only when the view shows it, into a small cache. So End on a million-step
-    run reads one page, and memory stays bounded however far one scrolls. Filtered views and
-    runs with gaps in their sequence ids grow page by page with `fetchMore` instead.
-    `follow()` appends what a live run wrote since, in either mode, without a reset.
+    A fork's timeline starts with the steps it inherited: its parent's up to the fork point
+    (and theirs, for a fork of a fork), shown dimmed, then its own. A run whose sequence ids are
+    contiguous (every run burrdesk records) is *random access*: it has one row per step from
+    the start, and a row's page is read (by sequence range, an indexed query) only when the view
+    shows it, into a small cache. So End on a million-step run reads one page, and memory stays
+    bounded however far one scrolls. Filtered views and runs with gaps in their sequence ids
+    grow page by page with `fetchMore` instead. `follow()` appends what a live run wrote since,
+    in either mode, without a reset.
     """
 
     CACHED_PAGES = 64
@@ -263,13 +469,14 @@ class StepsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._db: RunDatabase | None = None
         self._run_id: int | None = None
+        self._parts: list[_Part] = []
         self._steps: list[StepRecord] = []
         self._sequences: list[int] = []
         self._more = False
         self._random = False
         self._total = 0
-        self._first_sequence = 0
         self._pages: OrderedDict[int, list[StepRecord]] = OrderedDict()
+        self._fork_point: int | None = None
         self._filter: dict[str, str | None] = {"action": None, "status": None, "changed_key": None}
         themes.theme_signals.changed.connect(self._on_theme_changed)
 
@@ -319,42 +526,77 @@ class StepsTableModel(QAbstractTableModel):
         """How many pages are held in memory (random-access mode)."""
         return len(self._pages)
 
+    @property
+    def inherited_steps(self) -> int:
+        """How many of the rows (unfiltered) are steps a fork inherited from its ancestors."""
+        return sum(part.count for part in self._parts[:-1])
+
     def _reload(self) -> None:
         self._steps, self._sequences, self._more = [], [], False
-        self._random, self._total, self._pages = False, 0, OrderedDict()
-        if self._db is not None and self._run_id is not None and not self.filtered:
-            try:
-                run = self._db.get_run(self._run_id)
-            except RunDatabaseError:
-                return
-            first, last = run.first_sequence_id, run.last_sequence_id
-            if first is None or last is None:
-                self._random = True
-                return
-            if last - first + 1 == run.step_count:
-                self._random, self._total, self._first_sequence = True, run.step_count, first
+        self._random, self._total, self._pages, self._parts = False, 0, OrderedDict(), []
+        self._fork_point = None
+        if self._db is None or self._run_id is None:
+            return
+        try:
+            run = self._db.get_run(self._run_id)
+            lineage = self._db.lineage(self._run_id) if run.parent_run_id is not None else []
+        except RunDatabaseError:
+            return
+        self._fork_point = run.parent_sequence_id
+        row = 0
+        for segment in lineage:
+            if segment.inherited:
+                part = _Part(segment.run_id, segment.first_sequence_id, segment.last_sequence_id)
+                part.start_row, part.count, row = row, segment.step_count, row + segment.step_count
+                self._parts.append(part)
+        own = _Part(run.run_id, run.first_sequence_id, None, row, run.step_count)
+        self._parts.append(own)
+        contiguous = all(
+            part.first is not None
+            and part.last is not None
+            and part.last - part.first + 1 == part.count
+            for part in self._parts[:-1]
+        ) and (
+            run.first_sequence_id is None
+            or run.last_sequence_id - run.first_sequence_id + 1 == run.step_count  # type: ignore[operator]
+        )
+        if contiguous and not self.filtered:
+            self._random, self._total = True, row + run.step_count
+            if self._total:
                 self._page(0)
-                return
-        if self._db is not None and self._run_id is not None:
-            page = self._read_after(None)
-            self._more = len(page) > STEP_PAGE
-            self._append(page[:STEP_PAGE])
+            return
+        page = self._read_after(None)
+        self._more = len(page) > STEP_PAGE
+        self._append(page[:STEP_PAGE])
 
     def _read_after(self, sequence_id: int | None) -> list[StepRecord]:
-        """Up to a page plus one (so the extra tells whether more exist) after `sequence_id`."""
-        if self._db is None or self._run_id is None:
+        """Up to a page plus one (so the extra tells whether more exist) after `sequence_id`,
+        across the inherited ranges and the run's own steps."""
+        if self._db is None:
             return []
-        try:
-            if self.filtered:
-                return self._db.search_steps(
-                    self._run_id,
-                    **self._filter,
-                    after_sequence_id=sequence_id,
-                    limit=STEP_PAGE + 1,
-                )
-            return self._db.steps_after(self._run_id, sequence_id, limit=STEP_PAGE + 1)
-        except RunDatabaseError:
-            return []
+        found: list[StepRecord] = []
+        for part in self._parts:
+            if sequence_id is not None and part.last is not None and sequence_id >= part.last:
+                continue
+            after = sequence_id
+            if part.first is not None and (after is None or after < part.first - 1):
+                after = part.first - 1
+            wanted = STEP_PAGE + 1 - len(found)
+            try:
+                if self.filtered:
+                    steps = self._db.search_steps(
+                        part.run_id, **self._filter, after_sequence_id=after, limit=wanted
+                    )
+                else:
+                    steps = self._db.steps_after(part.run_id, after, limit=wanted)
+            except RunDatabaseError:
+                return found
+            if part.last is not None:
+                steps = [step for step in steps if step.sequence_id <= part.last]
+            found += steps
+            if len(found) > STEP_PAGE:
+                break
+        return found
 
     def _append(self, steps: list[StepRecord]) -> None:
         self._steps.extend(steps)
@@ -366,18 +608,22 @@ class StepsTableModel(QAbstractTableModel):
     # --- lazy loading and following ---------------------------------------------------------
 
     def _page(self, number: int) -> list[StepRecord]:
-        """Page `number` of a random-access run, from the cache or one indexed query."""
+        """Page `number` of a random-access run, from the cache or one indexed query per range
+        it spans."""
         page = self._pages.get(number)
         if page is not None:
             self._pages.move_to_end(number)
             return page
         page = []
-        if self._db is not None and self._run_id is not None:
-            start = self._first_sequence + number * STEP_PAGE
+        first_row, end_row = number * STEP_PAGE, min((number + 1) * STEP_PAGE, self._total)
+        for part in self._parts:
+            lo, hi = max(first_row, part.start_row), min(end_row, part.start_row + part.count)
+            if lo >= hi or part.first is None or self._db is None:
+                continue
             try:
-                page = self._db.read_steps(self._run_id, start, STEP_PAGE)
+                page += self._db.read_steps(part.run_id, part.first + lo - part.start_row, hi - lo)
             except RunDatabaseError:
-                page = []
+                break
         self._pages[number] = page
         if len(self._pages) > self.CACHED_PAGES:
             self._pages.popitem(last=False)
@@ -416,18 +662,20 @@ class StepsTableModel(QAbstractTableModel):
         return self._insert(self._read_after(self._last_sequence()))
 
     def _follow_random(self) -> int:
+        own = self._parts[-1]
         try:
-            run = self._db.get_run(self._run_id)  # type: ignore[union-attr]
+            run = self._db.get_run(own.run_id)  # type: ignore[union-attr]
         except RunDatabaseError:
             return 0
-        if run.first_sequence_id is None or run.step_count <= self._total:
+        if run.first_sequence_id is None or run.step_count <= own.count:
             return 0
-        if self._total == 0:
-            self._first_sequence = run.first_sequence_id
-        added = run.step_count - self._total
+        if own.first is None:
+            own.first = run.first_sequence_id
+        added = run.step_count - own.count
         self._pages.pop((self._total - 1) // STEP_PAGE if self._total else 0, None)
-        self.beginInsertRows(QModelIndex(), self._total, run.step_count - 1)
-        self._total = run.step_count
+        self.beginInsertRows(QModelIndex(), self._total, self._total + added - 1)
+        own.count = run.step_count
+        self._total += added
         self.endInsertRows()
         return added
 
@@ -448,14 +696,23 @@ class StepsTableModel(QAbstractTableModel):
         if self._random:
             if not 0 <= row < self._total:
                 raise IndexError(f"row {row} is outside the {self._total} steps of the run")
-            return self._page(row // STEP_PAGE)[row % STEP_PAGE]
+            page = self._page(row // STEP_PAGE)
+            if row % STEP_PAGE >= len(page):
+                raise IndexError(f"row {row} could not be read")
+            return page[row % STEP_PAGE]
         return self._steps[row]
+
+    def is_inherited(self, step: StepRecord) -> bool:
+        """Whether `step` belongs to an ancestor of the shown run (a fork's history)."""
+        return step.run_id != self._run_id
 
     def row_of_sequence(self, sequence_id: int) -> int | None:
         """The row of step `sequence_id` among the loaded rows (None if not loaded or filtered)."""
         if self._random:
-            row = sequence_id - self._first_sequence
-            return row if 0 <= row < self._total else None
+            for part in self._parts:
+                if part.first is not None and 0 <= sequence_id - part.first < part.count:
+                    return part.start_row + sequence_id - part.first
+            return None
         row = bisect.bisect_left(self._sequences, sequence_id)
         if row < len(self._sequences) and self._sequences[row] == sequence_id:
             return row
@@ -495,18 +752,29 @@ class StepsTableModel(QAbstractTableModel):
                 duration = step.duration
                 return format_ms(duration)
             return ", ".join(step.changed_keys)
+        inherited = step.run_id != self._run_id
         if role == Qt.ItemDataRole.DecorationRole and column == 2 and step.status == "failed":
             return status_icon("failed")  # still visible on a selected row (which is recoloured)
         if role == Qt.ItemDataRole.ForegroundRole:
+            if inherited:
+                return themes.current_theme().color("muted_text")
             if step.status == "failed":
                 return themes.current_theme().color("error")
             if column == 4:
                 return themes.current_theme().color("muted_text")
             return None
+        if role == Qt.ItemDataRole.FontRole and inherited:
+            return _italic_font()
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 3):
             return _RIGHT
-        if role == Qt.ItemDataRole.ToolTipRole and step.error:
-            return step.error
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [step.error] if step.error else []
+            if inherited:
+                lines.append(
+                    f"Inherited from run {step.run_id}: this fork continues after step "
+                    f"{self._fork_point}."
+                )
+            return "\n".join(lines) or None
         return None
 
     def _on_theme_changed(self, _theme: object) -> None:

@@ -1,6 +1,6 @@
 """The timeline: a run database's runs, the steps of the selected run, and the selected step.
 
-Everything is read lazily through `RunsTableModel` and `StepsTableModel`, so a database with
+Everything is read lazily through `RunsTreeModel` and `StepsTableModel`, so a database with
 thousands of runs or a run with a million steps opens at once; the selected step's state is
 rebuilt from one checkpoint plus a bounded number of deltas. Moving through the steps with the
 keyboard updates the state, diff and step tabs immediately, which is how a run is read.
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +35,7 @@ from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.views import theme as themes
 from burrdesk.views.state_view import DiffView, StateTreeView, _paint_placeholder, to_json_text
 from burrdesk.views.timeline_model import (
-    RunsTableModel,
+    RunsTreeModel,
     StepsTableModel,
     format_ms,
     format_time,
@@ -100,6 +101,36 @@ class _Table(QTableView):
             _paint_placeholder(self.viewport(), self.placeholder)
 
 
+class _RunsTree(QTreeView):
+    """The runs, with forks nested under the run they were forked from."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = placeholder
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self.setAllColumnsShowFocus(True)
+        self.setIndentation(14)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.header().setHighlightSections(False)
+        self.header().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            _paint_placeholder(self.viewport(), self.placeholder)
+
+
 class TimelinePanel(QWidget):
     """Runs, steps and the selected step of one run database (opened read-only)."""
 
@@ -112,7 +143,7 @@ class TimelinePanel(QWidget):
         self._owns_db = False
         self._run: RunRecord | None = None
         self._step: StepRecord | None = None
-        self.runs_model = RunsTableModel(self)
+        self.runs_model = RunsTreeModel(self)
         self.steps_model = StepsTableModel(self)
         self._build()
         self._filter_timer = QTimer(self)
@@ -130,6 +161,7 @@ class TimelinePanel(QWidget):
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_row_changed)
         self.steps_view.selectionModel().currentRowChanged.connect(self._step_row_changed)
         self.runs_model.modelReset.connect(self._runs_reset)
+        self.runs_view.expanded.connect(self._fit_run_id_column)
         self.steps_model.modelReset.connect(self._steps_reset)
         self._show_run(None)
 
@@ -163,12 +195,13 @@ class TimelinePanel(QWidget):
         runs_row.addWidget(self.project_combo)
         runs_row.addWidget(self.run_status)
         runs_layout.addLayout(runs_row)
-        self.runs_view = _Table("Open a run database", runs_box)
+        self.runs_view = _RunsTree("Open a run database", runs_box)
         self.runs_view.setModel(self.runs_model)
-        header = self.runs_view.horizontalHeader()
+        header = self.runs_view.header()
         header.setMinimumSectionSize(36)
-        for column, width in enumerate((44, 90, 120, 80, 100, 140, 60)):
+        for column, width in enumerate((70, 90, 120, 80, 100, 140, 60)):
             header.resizeSection(column, width)
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         runs_layout.addWidget(self.runs_view)
 
@@ -306,27 +339,36 @@ class TimelinePanel(QWidget):
         """Sizes the short columns (id, status, time, steps) to what is shown; the app id takes
         the rest. Done once per reset, not per row, so paging stays cheap."""
         if self.runs_model.rowCount():
-            view, metrics = self.runs_view, self.runs_view.horizontalHeader().fontMetrics()
+            view, metrics = self.runs_view, self.runs_view.header().fontMetrics()
+            # Any status may arrive later (a live run finishes): room for the longest, and dot.
+            longest = max(metrics.horizontalAdvance(s) for s in RUN_STATUSES) + 40
             for column in (0, 4, 5, 6):
                 view.resizeColumnToContents(column)
                 # The header's stylesheet padding is not in its size hint: keep titles whole.
-                title = RunsTableModel.COLUMNS[column]
-                view.setColumnWidth(
-                    column, max(view.columnWidth(column), metrics.horizontalAdvance(title) + 24)
-                )
+                title = RunsTreeModel.COLUMNS[column]
+                width = max(view.columnWidth(column), metrics.horizontalAdvance(title) + 24)
+                view.setColumnWidth(column, max(width, longest) if column == 4 else width)
+
+    def _fit_run_id_column(self, _index: QModelIndex) -> None:
+        """Expanding indents the forks: widen the id column so nested ids stay readable."""
+        view = self.runs_view
+        width = view.columnWidth(0)
+        view.resizeColumnToContents(0)
+        view.setColumnWidth(0, max(width, view.columnWidth(0)))
 
     def _runs_reset(self) -> None:
         """A filter or database change rebuilt the runs: keep the run selected if still shown."""
         self._fit_run_columns()
         run = self._run
-        row = self.runs_model.row_of_run(run.run_id) if run is not None else None
-        if row is None:
+        index = self.runs_model.reveal(run.run_id) if run is not None else QModelIndex()
+        if not index.isValid():
             if run is not None:
                 self.steps_model.set_run(None, None)
                 self._show_run(None)
             return
+        self._expand_to(index)
         self.runs_view.selectionModel().blockSignals(True)
-        self.runs_view.setCurrentIndex(self.runs_model.index(row, 0))
+        self.runs_view.setCurrentIndex(index)
         self.runs_view.selectionModel().blockSignals(False)
         self.runs_view.viewport().update()
 
@@ -355,18 +397,21 @@ class TimelinePanel(QWidget):
     # --- selecting --------------------------------------------------------------------------
 
     def select_run(self, run_id: int) -> bool:
-        """Selects a run (loading pages of runs until it is found); False if it is not shown."""
-        model = self.runs_model
-        row = model.row_of_run(run_id)
-        while row is None and model.canFetchMore():
-            model.fetchMore()
-            row = model.row_of_run(run_id)
-        if row is None:
+        """Selects a run, loading pages and expanding its ancestors (a fork is shown under its
+        parent); False if the filter hides it."""
+        index = self.runs_model.reveal(run_id)
+        if not index.isValid():
             return False
-        index = model.index(row, 0)
+        self._expand_to(index)
         self.runs_view.setCurrentIndex(index)
         self.runs_view.scrollTo(index)
         return True
+
+    def _expand_to(self, index: QModelIndex) -> None:
+        parent = index.parent()
+        while parent.isValid():
+            self.runs_view.expand(parent)
+            parent = parent.parent()
 
     def select_step(self, sequence_id: int) -> bool:
         """Selects a step of the current run (loading pages up to it); False if not shown."""
@@ -383,7 +428,7 @@ class TimelinePanel(QWidget):
             self.steps_model.set_run(None, None)
             self._show_run(None)
             return
-        run = self.runs_model.run_at(current.row())
+        run = self.runs_model.run_for(current)
         if self._run is not None and self._run.run_id == run.run_id:
             return
         self._step = None
@@ -421,7 +466,10 @@ class TimelinePanel(QWidget):
             self.step_text.setPlaceholderText(message)
             return
         db, run_id, seq = self._db, step.run_id, step.sequence_id
-        self.step_label.setText(_step_summary(step))
+        summary = _step_summary(step)
+        if self._run is not None and step.run_id != self._run.run_id:
+            summary += f"  ·  inherited from run {step.run_id}"
+        self.step_label.setText(summary)
         try:
             self.state_view.set_state(db.state_at(run_id, seq))
         except RunDatabaseError as exc:
@@ -441,9 +489,9 @@ class TimelinePanel(QWidget):
             return
         self.runs_model.refresh()
         if self._run is not None:
-            row = self.runs_model.row_of_run(self._run.run_id)
-            if row is not None:
-                run = self.runs_model.run_at(row)
+            index = self.runs_model.index_of_run(self._run.run_id)
+            if index.isValid():
+                run = self.runs_model.run_for(index)
                 if run != self._run:
                     self._run = run
                     self.run_label.setText(_run_summary(run))

@@ -183,6 +183,82 @@ def test_fork_starts_from_a_step_with_edits_and_reads_history_from_its_parent(db
     assert db.state_at(run_id, 5) == {"count": 6}
 
 
+def continue_fork(db, fork, steps):
+    """Records `steps` increments on a fork, from its starting state."""
+    state = db.state_at(fork.run_id, fork.parent_sequence_id)
+    writer = db.writer(fork.run_id)
+    for seq in range(fork.parent_sequence_id + 1, fork.parent_sequence_id + 1 + steps):
+        new = {**state, "count": state["count"] + 1}
+        writer.record_step(sequence_id=seq, action="increment", before=state, after=new)
+        state = new
+    return writer
+
+
+def test_runs_form_a_tree_of_forks(db):
+    root, _ = record_counter(db, steps=10, app_id="root")
+    first = db.fork(root, 4, app_id="first")
+    second = db.fork(root, 7, app_id="second")
+    db.fork(first.run_id, 2, app_id="grandchild")
+    other, _ = record_counter(db, steps=3, app_id="other")
+
+    assert [r.app_id for r in db.list_runs(roots_only=True)] == ["other", "root"]
+    assert [r.app_id for r in db.list_runs(forks_of=root)] == ["first", "second"]
+    assert [r.app_id for r in db.list_runs(forks_of=first.run_id)] == ["grandchild"]
+    assert db.list_runs(forks_of=other) == []
+    assert {r.app_id: r.fork_count for r in db.list_runs()} == {
+        "root": 2,
+        "first": 1,
+        "second": 0,
+        "grandchild": 0,
+        "other": 0,
+    }
+    assert [r.app_id for r in db.runs_after(second.run_id)] == ["grandchild", "other"]
+
+
+def test_lineage_of_a_fork_is_its_parents_steps_up_to_the_fork_then_its_own(db):
+    root, _ = record_counter(db, steps=10)
+    assert [
+        (s.run_id, s.first_sequence_id, s.last_sequence_id, s.inherited) for s in db.lineage(root)
+    ] == [(root, 0, 9, False)]
+    fork = db.fork(root, 4)
+    assert [
+        (s.run_id, s.first_sequence_id, s.last_sequence_id, s.step_count, s.inherited)
+        for s in db.lineage(fork.run_id)
+    ] == [(root, 0, 4, 5, True)]
+    continue_fork(db, fork, 3)
+    assert [
+        (s.run_id, s.first_sequence_id, s.last_sequence_id, s.inherited)
+        for s in db.lineage(fork.run_id)
+    ] == [(root, 0, 4, True), (fork.run_id, 5, 7, False)]
+
+    # A fork of the fork at a step it inherited reaches back past its parent's own steps.
+    early = db.fork(fork.run_id, 2)
+    assert [(s.run_id, s.last_sequence_id) for s in db.lineage(early.run_id)] == [(root, 2)]
+    late = db.fork(fork.run_id, 6)
+    continue_fork(db, late, 1)
+    assert [
+        (s.run_id, s.first_sequence_id, s.last_sequence_id, s.inherited)
+        for s in db.lineage(late.run_id)
+    ] == [
+        (root, 0, 4, True),
+        (fork.run_id, 5, 6, True),
+        (late.run_id, 7, 7, False),
+    ]
+
+
+def test_a_file_written_before_the_fork_index_gets_it_when_opened_for_writing(tmp_path):
+    path = tmp_path / "old.db"
+    with RunDatabase(path) as db:
+        record_counter(db, steps=2)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX idx_runs_parent_run_id")
+    with RunDatabase(path, read_only=True) as db:
+        assert db.list_runs()[0].fork_count == 0
+    with RunDatabase(path) as db:
+        names = [r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")]
+        assert "idx_runs_parent_run_id" in names
+
+
 def test_fork_with_an_unknown_next_action_is_refused(db):
     run_id = db.create_run(
         project="p",

@@ -273,6 +273,13 @@ def test_rewind_at_a_middle_step_edit_continue_and_keep_the_original(qtbot, wind
     with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
         window.rewind_action.trigger()
     assert ended.args[1] == "completed"
+    # The timeline shows the fork under its parent, its first six steps inherited and dimmed.
+    qtbot.waitUntil(lambda: timeline.current_run.parent_run_id == original.run_id, timeout=5000)
+    fork_index = timeline.runs_model.index_of_run(timeline.current_run.run_id)
+    assert timeline.runs_model.run_for(fork_index.parent()).run_id == original.run_id
+    assert timeline.runs_view.isExpanded(fork_index.parent())
+    qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 9, timeout=5000)
+    assert timeline.steps_model.inherited_steps == 6
     with RunDatabase(window.run_database_path(), read_only=True) as db:
         fork, parent = db.list_runs()
         assert parent.run_id == original.run_id and parent.step_count == 12

@@ -13,7 +13,7 @@ from burrdesk.model.run_database import RunDatabase
 from burrdesk.model.run_records import KeyChange, StateDiff
 from burrdesk.views import theme
 from burrdesk.views.state_view import CHUNK, DiffView, StateTreeView
-from burrdesk.views.timeline_model import STEP_PAGE, RunsTableModel, StepsTableModel
+from burrdesk.views.timeline_model import STEP_PAGE, RunsTreeModel, StepsTableModel
 from burrdesk.views.timeline_panel import TimelinePanel
 
 
@@ -214,7 +214,7 @@ def test_a_20000_step_run_opens_with_one_page(qtbot, tmp_path):
 
 
 def test_runs_model_filters_by_status_and_project(qtbot, db, runs_db):
-    model = RunsTableModel()
+    model = RunsTreeModel()
     model.set_database(db)
     assert [model.run_at(r).app_id for r in range(model.rowCount())] == [
         "chat-1",
@@ -224,7 +224,7 @@ def test_runs_model_filters_by_status_and_project(qtbot, db, runs_db):
     assert model.headerData(4, Qt.Orientation.Horizontal) == "Status"
     model.set_filter(status="failed")
     assert [model.run_at(r).app_id for r in range(model.rowCount())] == ["chat-1"]
-    status = model.index(0, RunsTableModel.STATUS_COLUMN)
+    status = model.index(0, RunsTreeModel.STATUS_COLUMN)
     assert model.data(status) == "failed"
     assert model.data(status, Qt.ItemDataRole.ForegroundRole) == theme.current_theme().color(
         "error"
@@ -246,7 +246,7 @@ def test_runs_refresh_adds_new_runs_and_keeps_the_selection(qtbot, tmp_path):
     first = counter_app(path, "first")
     first.step()
     database = RunDatabase(path, read_only=True)
-    model = RunsTableModel()
+    model = RunsTreeModel()
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(model)
@@ -266,6 +266,152 @@ def test_runs_refresh_adds_new_runs_and_keeps_the_selection(qtbot, tmp_path):
     assert view.selectionModel().isRowSelected(1, QModelIndex())
     assert model.run_at(1).step_count == 5
     database.close()
+
+
+# --- forks ---------------------------------------------------------------------------------------
+
+
+def continue_fork(db, fork, steps):
+    """Records `steps` increments on a fork, as the engine would, from its starting state."""
+    state = db.state_at(fork.run_id, fork.parent_sequence_id)
+    writer = db.writer(fork.run_id)
+    for seq in range(fork.parent_sequence_id + 1, fork.parent_sequence_id + 1 + steps):
+        new = {**state, "count": state["count"] + 1}
+        writer.record_step(sequence_id=seq, action="increment", before=state, after=new)
+        state = new
+    writer.finish("completed")
+
+
+@pytest.fixture
+def forks_db(tmp_path):
+    """A 10-step counter (count 1..10), a fork after step 4 set to 100 with 3 steps of its own,
+    a fork of that fork after step 6 with 2 more, and an unrelated later run."""
+    path = tmp_path / "forks.db"
+    app = counter_app(path, "original")
+    for _ in range(10):
+        app.step()
+    with RunDatabase(path) as db:
+        original = db.find_run("original").run_id
+        fork = db.fork(original, 4, state={"count": 100}, app_id="fork")
+        continue_fork(db, fork, 3)
+        grandchild = db.fork(fork.run_id, 6, app_id="grandchild")
+        continue_fork(db, grandchild, 2)
+    counter_app(path, "later").step()
+    return path, {"original": original, "fork": fork.run_id, "grandchild": grandchild.run_id}
+
+
+def test_runs_model_nests_forks_under_their_parent_and_loads_them_on_expand(qtbot, forks_db):
+    path, ids = forks_db
+    database = RunDatabase(path, read_only=True)
+    model = RunsTreeModel()
+    model.set_database(database)
+    assert [model.run_at(r).app_id for r in range(model.rowCount())] == ["later", "original"]
+    original = model.index(1, 0)
+    assert model.hasChildren(original) and not model.hasChildren(model.index(0, 0))
+    assert model.rowCount(original) == 0 and model.canFetchMore(original)
+    model.fetchMore(original)
+    assert [model.run_at(r, original).app_id for r in range(model.rowCount(original))] == ["fork"]
+    fork = model.index(0, 0, original)
+    assert model.parent(fork) == original
+    assert "Forked from run 1 after step 4" in model.data(fork, Qt.ItemDataRole.ToolTipRole)
+    grandchild = model.reveal(ids["grandchild"])
+    assert model.run_for(grandchild).app_id == "grandchild" and model.parent(grandchild) == fork
+
+    # A filter lists every matching run flat, forks included.
+    model.set_filter(status="completed")
+    assert {model.run_at(r).app_id for r in range(model.rowCount())} == {"fork", "grandchild"}
+    assert not model.hasChildren(model.index(0, 0))
+    database.close()
+
+
+def test_a_new_fork_appears_under_its_parent_without_a_reset(qtbot, forks_db):
+    path, ids = forks_db
+    database = RunDatabase(path, read_only=True)
+    model = RunsTreeModel()
+    model.set_database(database)
+    later = model.index(0, 0)
+    assert not model.hasChildren(later)
+    resets, inserted = [], []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.rowsInserted.connect(
+        lambda parent, a, b: inserted.append((model.run_for(parent).app_id, a, b))
+    )
+    with RunDatabase(path) as writer:
+        writer.fork(model.run_for(later).run_id, 0, app_id="fork-of-later")
+    model.refresh()
+    assert not resets and inserted == [("later", 0, 0)]
+    assert model.hasChildren(later) and model.run_at(0, later).app_id == "fork-of-later"
+    assert model.run_for(later).fork_count == 1
+    database.close()
+
+
+def test_a_forks_timeline_shows_its_inherited_steps_dimmed(qtbot, forks_db):
+    path, ids = forks_db
+    panel = TimelinePanel()
+    qtbot.addWidget(panel)
+    panel.open_database(path)
+    panel.resize(1200, 800)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    # Click the original run, expand it with the Right key, go down to its fork.
+    view = panel.runs_view
+    original = panel.runs_model.index_of_run(ids["original"])
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(original).center()
+    )
+    assert panel.current_run.app_id == "original"
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    assert view.isExpanded(original)
+    QTest.keyClick(view, Qt.Key.Key_Down)
+    assert panel.current_run.app_id == "fork"
+    assert "forked from run 1 @ 4" in panel.run_label.text()
+
+    model = panel.steps_model
+    assert model.rowCount() == 8 and model.inherited_steps == 5
+    assert [model.data(model.index(r, 0)) for r in range(8)] == [str(n) for n in range(8)]
+    muted = theme.current_theme().color("muted_text")
+    for row in range(5):
+        assert model.data(model.index(row, 1), Qt.ItemDataRole.ForegroundRole) == muted
+        assert model.data(model.index(row, 1), Qt.ItemDataRole.FontRole).italic()
+    assert "this fork continues after step 4" in model.data(
+        model.index(4, 1), Qt.ItemDataRole.ToolTipRole
+    )
+    assert model.data(model.index(5, 1), Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(model.index(5, 1), Qt.ItemDataRole.FontRole) is None
+
+    # An inherited step shows the parent's state; the fork's first step diffs from the edit.
+    assert panel.select_step(4)
+    assert panel.state_view.top_level() == {"count": "5"}
+    assert panel.step_label.text().endswith("inherited from run 1")
+    panel.steps_view.setFocus()
+    QTest.keyClick(panel.steps_view, Qt.Key.Key_Down)
+    assert panel.current_step.sequence_id == 5 and panel.current_step.run_id == ids["fork"]
+    assert panel.state_view.top_level() == {"count": "101"}
+    assert "count: 100 → 101" in panel.diff_view.text()
+
+    # A fork of the fork inherits from both.
+    assert panel.select_run(ids["grandchild"])
+    assert view.isExpanded(panel.runs_model.index_of_run(ids["fork"]))
+    assert [
+        (step.run_id, step.sequence_id) for step in map(model.step_at, range(model.rowCount()))
+    ] == [(ids["original"], n) for n in range(5)] + [(ids["fork"], 5), (ids["fork"], 6)] + [
+        (ids["grandchild"], 7),
+        (ids["grandchild"], 8),
+    ]
+    assert model.row_of_sequence(6) == 6 and model.row_of_sequence(9) is None
+    panel.close_database()
+
+
+def test_a_filtered_forks_timeline_searches_its_inherited_steps_too(qtbot, forks_db):
+    path, ids = forks_db
+    with RunDatabase(path, read_only=True) as database:
+        model = StepsTableModel()
+        model.set_run(database, ids["fork"])
+        model.set_filter(changed_key="count")
+        assert not model.random_access
+        assert [model.step_at(r).sequence_id for r in range(model.rowCount())] == list(range(8))
+        assert model.row_of_sequence(5) == 5
 
 
 # --- the state and diff views ------------------------------------------------------------------
