@@ -17,10 +17,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from burrdesk.engine.graph_description import describe_condition
 from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
 from burrdesk.engine.state_codec import to_jsonable
 from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
 from burrdesk.model.flow_layout import apply_layout
+from burrdesk.model.recorded_flow import condition_from_description
 
 _BUILDER_NAMES = ("build_application", "application", "build_app", "app", "build")
 
@@ -101,23 +103,9 @@ def condition_to_flow(condition: Any) -> str | dict[str, Any]:
     """A flow edge condition for an engine condition from either implementation."""
     kind = getattr(condition, "kind", None)
     name = str(getattr(condition, "name", "") or "")
-    if kind == "default" or (kind is None and name == "default"):
-        return "default"
-    if kind == "expr":
-        return f"expr: {condition.spec}"
-    if kind == "when":
-        return {"when": to_jsonable(condition.spec)}
-    if kind == "not":
-        inner = condition_to_flow(condition.spec)
-        if isinstance(inner, str) and inner.startswith("expr: "):
-            return f"expr: not ({inner[6:]})"
-    if kind in ("or", "and"):
-        parts = [condition_to_flow(c) for c in condition.spec]
-        if all(isinstance(p, str) and p.startswith("expr: ") for p in parts):
-            return "expr: " + f" {kind} ".join(f"({p[6:]})" for p in parts)  # type: ignore[index]
     if kind is None:
-        return _burr_condition(name)
-    return {"custom": name}
+        return "default" if name == "default" else _burr_condition(name)
+    return condition_from_description(describe_condition(condition))
 
 
 def _burr_condition(name: str) -> str | dict[str, Any]:

@@ -245,6 +245,38 @@ class RunDatabase:
         )
         return [_run_from_row(row) for row in rows]
 
+    def visit_counts(self, run_id: int) -> tuple[dict[str, int], dict[str, int]]:
+        """How often each action ran and each transition ("a->b") was taken in a run's
+        timeline (a fork's inherited steps included). Reads every step: callers bound it."""
+        nodes: dict[str, int] = {}
+        edges: dict[str, int] = {}
+        previous: str | None = None
+        for segment in self.lineage(run_id):
+            rows = self._query(
+                "SELECT prev, action, COUNT(*) FROM (SELECT action, LAG(action) OVER "
+                "(ORDER BY sequence_id) AS prev, sequence_id FROM steps WHERE run_id = ? "
+                "AND sequence_id BETWEEN ? AND ?) GROUP BY prev, action",
+                (segment.run_id, segment.first_sequence_id, segment.last_sequence_id),
+            )
+            first_action = None
+            for prev, action, count in rows:
+                nodes[action] = nodes.get(action, 0) + count
+                if prev is None:
+                    first_action = action
+                else:
+                    key = f"{prev}->{action}"
+                    edges[key] = edges.get(key, 0) + count
+            if previous is not None and first_action is not None:
+                key = f"{previous}->{first_action}"
+                edges[key] = edges.get(key, 0) + 1
+            last = self._query(
+                "SELECT action FROM steps WHERE run_id = ? AND sequence_id <= ? "
+                "ORDER BY sequence_id DESC LIMIT 1",
+                (segment.run_id, segment.last_sequence_id),
+            )
+            previous = last[0][0] if last else previous
+        return nodes, edges
+
     def last_run_id(self) -> int:
         """The highest run id so far (0 when there are none); see `runs_after`."""
         return self._query("SELECT COALESCE(MAX(run_id), 0) FROM runs")[0][0]

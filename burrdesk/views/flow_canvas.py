@@ -501,11 +501,17 @@ class FlowScene(QGraphicsScene):
     nodeContextMenuRequested = Signal(str, QPoint)
 
     def __init__(
-        self, model: FlowEditorModel, undo_stack: QUndoStack, parent: QWidget | None = None
+        self,
+        model: FlowEditorModel,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        read_only: bool = False,
     ):
         super().__init__(parent)
         self.model = model
         self.undo_stack = undo_stack
+        self.read_only = read_only
         self.nodes: dict[str, NodeItem] = {}
         self.edges: list[EdgeItem] = []
         self.snap_to_grid = True
@@ -544,6 +550,10 @@ class FlowScene(QGraphicsScene):
 
     def _add_node_item(self, node: FlowNode) -> NodeItem:
         item = NodeItem(node)
+        if self.read_only:
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
+            item.port.setEnabled(False)
+            item.port.hide()
         self.addItem(item)
         self.nodes[node.id] = item
         return item
@@ -659,12 +669,12 @@ class FlowScene(QGraphicsScene):
 
     def delete_selection(self) -> None:
         nodes, edges = self.selected_node_ids(), self.selected_edge_indexes()
-        if nodes or edges:
+        if (nodes or edges) and not self.read_only:
             self.undo_stack.push(RemoveItemsCommand(self.model, nodes, edges))
 
     def nudge_selection(self, dx: float, dy: float) -> None:
         ids = self.selected_node_ids()
-        if not ids:
+        if not ids or self.read_only:
             return
         before = {i: tuple(self.model.node(i).position) for i in ids}
         after = {i: (p[0] + dx, p[1] + dy) for i, p in before.items()}
@@ -700,6 +710,8 @@ class FlowScene(QGraphicsScene):
     # --- connecting -------------------------------------------------------------------------
 
     def begin_connection(self, source: NodeItem, at: QPointF) -> None:
+        if self.read_only:
+            return
         self._connection_source = source
         self._pending_connection = QGraphicsPathItem()
         pen = QPen(_color("accent", "#2563eb"), 2, Qt.PenStyle.DashLine)
@@ -910,6 +922,8 @@ class FlowView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         scene_pos = self.mapToScene(event.position().toPoint())
+        if self.flow_scene.read_only:
+            return
         if self.flow_scene.itemAt(scene_pos, self.transform()) is None:
             self.addNodeRequested.emit(scene_pos)
             return
@@ -934,7 +948,7 @@ class FlowView(QGraphicsView):
         if key in moves and self.flow_scene.selected_node_ids():
             self.flow_scene.nudge_selection(*moves[key])
             return
-        if key == Qt.Key.Key_Tab:
+        if key == Qt.Key.Key_Tab and not self.flow_scene.read_only:
             cursor = self.mapFromGlobal(self.cursor().pos())
             inside = self.viewport().rect().contains(cursor)
             point = cursor if inside else self.viewport().rect().center()
@@ -954,7 +968,7 @@ class FlowView(QGraphicsView):
 
     def dragEnterEvent(self, event: object) -> None:  # noqa: N802
         mime = event.mimeData()  # type: ignore[attr-defined]
-        if mime.hasFormat(NODE_KIND_MIME):
+        if mime.hasFormat(NODE_KIND_MIME) and not self.flow_scene.read_only:
             event.acceptProposedAction()  # type: ignore[attr-defined]
         else:
             event.ignore()  # type: ignore[attr-defined]
@@ -964,7 +978,7 @@ class FlowView(QGraphicsView):
 
     def dropEvent(self, event: object) -> None:  # noqa: N802
         mime = event.mimeData()  # type: ignore[attr-defined]
-        if not mime.hasFormat(NODE_KIND_MIME):
+        if not mime.hasFormat(NODE_KIND_MIME) or self.flow_scene.read_only:
             event.ignore()  # type: ignore[attr-defined]
             return
         kind = bytes(mime.data(NODE_KIND_MIME).data()).decode()

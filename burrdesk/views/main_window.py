@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QStackedWidget,
     QWidget,
 )
 
@@ -47,6 +49,7 @@ from burrdesk.views.flow_canvas import FlowScene, FlowView
 from burrdesk.views.flow_canvas import _color as canvas_color
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.inspector import Inspector
+from burrdesk.views.recorded_flow_view import RecordedFlowView
 from burrdesk.views.rewind_dialog import RewindDialog, rewind_unavailable_reason
 from burrdesk.views.run_panel import RunPanel
 from burrdesk.views.side_panels import EXAMPLES_DIR, AddNodePopup, Palette, ProblemsPanel
@@ -79,12 +82,19 @@ class MainWindow(QMainWindow):
         self.model = FlowEditorModel(FlowDocument(name="untitled"), self)
         self.scene = FlowScene(self.model, self.undo_stack, self)
         self.view = FlowView(self.scene, self)
-        self.setCentralWidget(self.view)
+        self.recorded = RecordedFlowView(self)
+        self.canvas_stack = QStackedWidget(self)
+        self.canvas_stack.addWidget(self.view)
+        self.canvas_stack.addWidget(self.recorded)
+        self.setCentralWidget(self.canvas_stack)
         self.problems: list[Problem] = []
         self._build_docks()
         self._build_actions()
         self._build_menus()
         self.timeline.stepSelected.connect(self._step_selected)
+        self.timeline.runSelected.connect(self.show_run_flow)
+        self.recorded.backRequested.connect(self.show_editor)
+        self.recorded.editAsNewFlowRequested.connect(self.edit_recorded_flow)
         self.timeline.steps_view.addAction(self.rewind_action)
         self.timeline.steps_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._build_status()
@@ -213,16 +223,19 @@ class MainWindow(QMainWindow):
         )
         self.select_all_action = self._action("Select &All", self.select_all, key.SelectAll)
         self.zoom_in_action = self._action(
-            "Zoom &In", lambda: self.view.zoom_by(1.2), key.ZoomIn, "zoom-in"
+            "Zoom &In", lambda: self._active_view().zoom_by(1.2), key.ZoomIn, "zoom-in"
         )
         self.zoom_out_action = self._action(
-            "Zoom &Out", lambda: self.view.zoom_by(1 / 1.2), key.ZoomOut, "zoom-out"
+            "Zoom &Out", lambda: self._active_view().zoom_by(1 / 1.2), key.ZoomOut, "zoom-out"
         )
         self.zoom_fit_action = self._action(
-            "Zoom to &Fit", self.view.zoom_to_fit, "Ctrl+0", "zoom-fit"
+            "Zoom to &Fit", lambda: self._active_view().zoom_to_fit(), "Ctrl+0", "zoom-fit"
         )
         self.zoom_selection_action = self._action(
-            "Zoom to &Selection", self.view.zoom_to_selection, "Ctrl+Shift+0", "zoom-selection"
+            "Zoom to &Selection",
+            lambda: self._active_view().zoom_to_selection(),
+            "Ctrl+Shift+0",
+            "zoom-selection",
         )
         self.layout_action = self._action("Auto-&layout", self.auto_layout, "Ctrl+L", "layout")
         self.theme_action = self._action("&Dark Theme", self.toggle_theme, "Ctrl+Shift+T", "theme")
@@ -414,6 +427,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def set_document(self, document: FlowDocument, path: Path | None) -> None:
+        self.show_editor()
         self.path = path
         self.undo_stack.clear()
         self.model.reset(document)
@@ -498,7 +512,94 @@ class MainWindow(QMainWindow):
         self.timeline.follow_live()
         self.timeline.select_run(run_id)
 
+    # --- the flow of a recorded run ---------------------------------------------------------
+
+    VISITS_UP_TO = 50_000
+    """Runs up to this many steps show visit counts on their recorded flow (one scan)."""
+
+    @property
+    def showing_recorded_flow(self) -> bool:
+        return self.canvas_stack.currentWidget() is self.recorded
+
+    def show_run_flow(self, run_id: int) -> None:
+        """Shows the flow the selected run ran: the editor when it is the flow being edited,
+        otherwise the recorded flow, read-only."""
+        from burrdesk.model.recorded_flow import recorded_document
+        from burrdesk.model.run_database import RunDatabaseError
+
+        run = self.timeline.current_run
+        database = self.timeline.database
+        if run is None or run.run_id != run_id or database is None:
+            return
+        document = recorded_document(run)
+        if document is None:
+            self.show_editor()
+            self.statusBar().showMessage(
+                f"Run {run.run_id} recorded no flow or graph to show on the canvas.", 6000
+            )
+            return
+        if run.flow and document == self.model.document:
+            self.show_editor()
+            return
+        self.recorded.show_run(run, document, drawn=not run.flow)
+        visits: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        if run.step_count <= self.VISITS_UP_TO:
+            with contextlib.suppress(RunDatabaseError):
+                visits = database.visit_counts(run.run_id)
+        self.recorded.set_visits(*visits)
+        self.recorded.show_step(None)
+        self._set_editing_enabled(False)
+        self.canvas_stack.setCurrentWidget(self.recorded)
+
+    def show_editor(self) -> None:
+        """Back to the flow being edited (from a recorded run's flow)."""
+        if self.showing_recorded_flow:
+            self.canvas_stack.setCurrentWidget(self.view)
+            self._set_editing_enabled(True)
+
+    def edit_recorded_flow(self) -> None:
+        """Replaces the edited flow with an untitled copy of the recorded one."""
+        document = self.recorded.document.model_copy(deep=True)
+        if not self.maybe_save():
+            return
+        self.show_editor()
+        self.set_document(document, None)
+        self.statusBar().showMessage(
+            f"Editing a copy of the flow of run {self.recorded.run.run_id}; save it to keep it."
+            if self.recorded.run is not None
+            else "Editing a copy of the recorded flow.",
+            6000,
+        )
+
+    def _set_editing_enabled(self, enabled: bool) -> None:
+        """Editing commands act on the flow being edited, which is hidden behind a recorded one."""
+        for action in (
+            self.cut_action,
+            self.paste_action,
+            self.delete_action,
+            self.duplicate_action,
+            self.select_all_action,
+            self.layout_action,
+            self.save_action,
+            self.save_as_action,
+            self.export_python_action,
+            self.export_mermaid_action,
+            self.export_png_action,
+            self.export_svg_action,
+        ):
+            action.setEnabled(enabled)
+        self.undo_action.setEnabled(enabled and self.undo_stack.canUndo())
+        self.redo_action.setEnabled(enabled and self.undo_stack.canRedo())
+        self.palette.setEnabled(enabled)
+        self.inspector.setEnabled(enabled)
+
+    def _active_view(self) -> FlowView:
+        return self.recorded.view if self.showing_recorded_flow else self.view
+
     def _step_selected(self, _run_id: int, _sequence_id: int) -> None:
+        step = self.timeline.current_step
+        if self.showing_recorded_flow and step is not None:
+            self.recorded.show_step(step.action, failed=step.status == "failed")
         reason = rewind_unavailable_reason(self.timeline.current_run, self.timeline.current_step)
         self.rewind_action.setEnabled(reason is None)
         self.rewind_action.setToolTip(reason or "Continue this run from here as a fork")
@@ -643,6 +744,7 @@ class MainWindow(QMainWindow):
     # --- editing ----------------------------------------------------------------------------
 
     def add_node(self, kind: str, scene_pos: QPointF) -> None:
+        self.show_editor()
         node_id = self.model.unique_id(kind if kind != "input" else "ask")
         position = (round((scene_pos.x() - 110) / 20) * 20, round((scene_pos.y() - 40) / 20) * 20)
         node = new_node(kind, node_id, position)
@@ -800,6 +902,7 @@ class MainWindow(QMainWindow):
         return default_database_path()
 
     def _can_run(self) -> bool:
+        self.show_editor()  # what runs is the flow being edited: show it
         self.validate()
         if errors(self.problems):
             self.problems_dock.raise_()
