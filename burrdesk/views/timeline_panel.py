@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
+from burrdesk.model.state_delta import diff_states
 from burrdesk.views import theme as themes
 from burrdesk.views.state_view import DiffView, StateTreeView, _paint_placeholder, to_json_text
 from burrdesk.views.timeline_model import (
@@ -44,6 +47,7 @@ from burrdesk.views.timeline_model import (
 RUN_STATUSES = ("running", "completed", "failed", "stopped", "interrupted", "created")
 STEP_STATUSES = ("completed", "failed")
 FILTER_DELAY_MS = 250
+PREVIOUS_STEP = -2  # the compare spin box's "the previous step" (-1 is the starting state)
 END_PAGES = 20  # pages End loads at most per press, so a million-step run never stalls
 
 
@@ -249,13 +253,43 @@ class TimelinePanel(QWidget):
         self.tabs = QTabWidget(right)
         self.tabs.setDocumentMode(True)
         self.state_view = StateTreeView(self.tabs)
-        self.diff_view = DiffView(self.tabs)
+        diff_page = QWidget(self.tabs)
+        diff_layout = QVBoxLayout(diff_page)
+        diff_layout.setContentsMargins(0, 4, 0, 0)
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(QLabel("Compare with", diff_page))
+        self.compare_step = QSpinBox(diff_page)
+        self.compare_step.setRange(PREVIOUS_STEP, 2**31 - 1)
+        self.compare_step.setValue(PREVIOUS_STEP)
+        self.compare_step.setSpecialValueText("the previous step")
+        self.compare_step.setPrefix("step ")
+        self.compare_step.setMinimumWidth(150)
+        self.compare_step.setToolTip(
+            "The step whose state the selected step is compared with "
+            "(-1: the state before the first step)"
+        )
+        self.compare_previous = QPushButton("Previous Step", diff_page)
+        self.compare_previous.setToolTip("Compare each step with the one before it")
+        compare_row.addWidget(self.compare_step)
+        compare_row.addWidget(self.compare_previous)
+        compare_row.addStretch(1)
+        diff_layout.addLayout(compare_row)
+        self.diff_view = DiffView(diff_page)
+        diff_layout.addWidget(self.diff_view)
         self.step_text = QPlainTextEdit(self.tabs)
         self.step_text.setReadOnly(True)
         self.step_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.step_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tabs.addTab(self.state_view, "State")
-        self.tabs.addTab(self.diff_view, "Diff")
+        self.tabs.addTab(diff_page, "Diff")
+        self.compare_step.valueChanged.connect(self._compare_changed)
+        self.compare_previous.clicked.connect(lambda: self.compare_step.setValue(PREVIOUS_STEP))
+        self.compare_action = QAction("Compare Other Steps with This One", self)
+        self.compare_action.setToolTip("Diff every step you select against this step's state")
+        self.compare_action.triggered.connect(self.compare_with_selected)
+        self.compare_previous.setEnabled(False)
+        self.steps_view.addAction(self.compare_action)
+        self.steps_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.tabs.addTab(self.step_text, "Step")
         right_layout.addWidget(self.tabs)
         self.splitter.addWidget(left)
@@ -474,12 +508,45 @@ class TimelinePanel(QWidget):
             self.state_view.set_state(db.state_at(run_id, seq))
         except RunDatabaseError as exc:
             self.state_view.set_state(None, placeholder=str(exc))
-        try:
-            self.diff_view.set_diff(db.diff(run_id, seq - 1, seq))
-        except RunDatabaseError as exc:
-            self.diff_view.set_diff(None, str(exc))
+        self._show_diff(step)
         self.step_text.setPlainText(step_details(step))
         self.stepSelected.emit(run_id, seq)
+
+    # --- comparing ----------------------------------------------------------------------------
+
+    @property
+    def compare_base(self) -> int | None:
+        """The step every selected step is compared with (None: each step's previous one)."""
+        value = self.compare_step.value()
+        return None if value == PREVIOUS_STEP else value
+
+    def compare_with_selected(self) -> None:
+        """Pins the selected step as what the Diff tab compares other steps with."""
+        if self._step is not None:
+            self.compare_step.setValue(self._step.sequence_id)
+            self.tabs.setCurrentIndex(1)
+
+    def _compare_changed(self, _value: int) -> None:
+        self.compare_previous.setEnabled(self.compare_base is not None)
+        if self._step is not None:
+            self._show_diff(self._step)
+
+    def _show_diff(self, step: StepRecord) -> None:
+        db, seq = self._db, step.sequence_id
+        if db is None:
+            return
+        base = self.compare_base
+        try:
+            if base is None:
+                self.diff_view.set_diff(db.diff(step.run_id, seq - 1, seq))
+                return
+            # A fork reads steps before its fork point from its ancestors: ask through the run.
+            run_id = self._run.run_id if self._run is not None else step.run_id
+            self.diff_view.set_diff(
+                diff_states(db.state_at(run_id, base), db.state_at(step.run_id, seq))
+            )
+        except RunDatabaseError as exc:
+            self.diff_view.set_diff(None, str(exc))
 
     # --- following a live run ---------------------------------------------------------------
 

@@ -537,6 +537,28 @@ def test_the_chat_run_shows_state_diff_and_the_failed_step(qtbot, panel, runs_db
     assert copied["prompt"] == "crash" and copied["notes"] == db.state_at(run_id, 5)["notes"]
 
 
+def test_any_two_steps_can_be_compared(qtbot, panel, runs_db):
+    panel.select_run(runs_db[1]["counter-big"])
+    assert panel.select_step(3)
+    panel.compare_action.trigger()  # "Compare Other Steps with This One" on step 3
+    assert panel.compare_base == 3 and panel.tabs.currentIndex() == 1
+    panel.steps_view.setFocus()
+    for _ in range(4):
+        QTest.keyClick(panel.steps_view, Qt.Key.Key_Down)
+    assert panel.current_step.sequence_id == 7
+    assert "count: 4 → 8" in panel.diff_view.text()
+    # Typing a step number compares with that one; -1 is the state before the first step.
+    panel.compare_step.selectAll()
+    QTest.keyClicks(panel.compare_step, "-1")
+    assert panel.compare_base == -1
+    assert "count: 0 → 8" in panel.diff_view.text()
+    QTest.mouseClick(panel.compare_previous, Qt.MouseButton.LeftButton)
+    assert panel.compare_base is None and not panel.compare_previous.isEnabled()
+    assert "count: 7 → 8" in panel.diff_view.text()
+    panel.compare_step.setValue(99_999)
+    assert "has no step 99999" in panel.diff_view.text()
+
+
 def test_panel_filters_runs_and_steps(qtbot, panel, runs_db):
     panel.run_status.setCurrentIndex(panel.run_status.findData("failed"))
     assert panel.runs_model.rowCount() == 1
