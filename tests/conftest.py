@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -11,3 +13,13 @@ settings.register_profile(
     "burrdesk", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
 )
 settings.load_profile("burrdesk")
+
+
+@pytest.fixture
+def openai_server():
+    """An OpenAI-compatible server on 127.0.0.1 (see fake_openai_server.py)."""
+    from fake_openai_server import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()

@@ -162,6 +162,7 @@ def node_action(node: FlowNode, flow_name: str, llm_client: ChatClient | None) -
             reads=node_reads(node),
             temperature=params.temperature,
             max_tokens=params.max_tokens,
+            retries=params.retries,
             client=llm_client,
         )
     return EndAction()

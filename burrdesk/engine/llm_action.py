@@ -7,16 +7,36 @@ wraps the `openai` package. Nothing here imports openai; the key never passes th
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from burrdesk.engine.actions import Action
 from burrdesk.engine.state import State
 
 
+class LlmCallError(Exception):
+    """A completion that could not be had; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """A completion's text and what it cost: the recorded step keeps all of it."""
+
+    text: str
+    model: str
+    usage: dict[str, int] | None = None
+    latency_ms: float = 0.0
+    attempts: int = 1
+
+
 class ChatClient(Protocol):
-    """Anything that turns chat messages into a reply."""
+    """Anything that turns chat messages into a reply ("live" or "echo")."""
 
     mode: str
 
@@ -27,11 +47,16 @@ class ChatClient(Protocol):
         messages: list[dict[str, str]],
         temperature: float,
         max_tokens: int | None,
-    ) -> str: ...
+        retries: int = 0,
+        on_token: Callable[[str], None] | None = None,
+    ) -> ChatReply: ...
 
 
 class EchoChatClient:
-    """Replies with the last user message: lets a flow with LLM nodes run with no endpoint."""
+    """Replies with the last user message: lets a flow with LLM nodes run with no endpoint.
+
+    It streams its reply word by word like a real endpoint, so the app looks the same offline.
+    """
 
     mode = "echo"
 
@@ -42,9 +67,45 @@ class EchoChatClient:
         messages: list[dict[str, str]],
         temperature: float,
         max_tokens: int | None,
-    ) -> str:
+        retries: int = 0,
+        on_token: Callable[[str], None] | None = None,
+    ) -> ChatReply:
+        started = time.perf_counter()
         last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        return f"echo: {last}"
+        text = f"echo: {last}"
+        if on_token is not None:
+            for word in re.findall(r"\S+\s*|\s+", text):
+                on_token(word)
+        words = len(text.split())
+        prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
+        return ChatReply(
+            text=text,
+            model="echo",
+            usage={
+                "prompt_tokens": prompt_words,
+                "completion_tokens": words,
+                "total_tokens": prompt_words + words,
+            },
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+_token_listener: ContextVar[Callable[[str, str], None] | None] = ContextVar(
+    "burrdesk_token_listener", default=None
+)
+
+
+@contextmanager
+def streaming_tokens_to(listener: Callable[[str, str], None]) -> Iterator[None]:
+    """While active, LLM actions stream their reply: `listener(action name, new text)`.
+
+    A context variable rather than a parameter, so the engine's step API stays Burr's.
+    """
+    token = _token_listener.set(listener)
+    try:
+        yield
+    finally:
+        _token_listener.reset(token)
 
 
 class PromptTemplateError(ValueError):
@@ -77,6 +138,7 @@ class LlmAction(Action):
         reads: list[str],
         temperature: float = 0.7,
         max_tokens: int | None = None,
+        retries: int = 0,
         client: ChatClient | None = None,
     ):
         super().__init__()
@@ -87,6 +149,7 @@ class LlmAction(Action):
         self.history_key = history_key
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self.retries = retries
         self.client: ChatClient = client or EchoChatClient()
         self._reads = list(dict.fromkeys(reads))
 
@@ -108,17 +171,30 @@ class LlmAction(Action):
         user_turn = {"role": "user", "content": prompt}
         if not (history and history[-1] == user_turn):
             messages.append(user_turn)
+        listener = _token_listener.get()
+        on_token = None
+        if listener is not None:
+            name = self.name
+
+            def on_token(text: str) -> None:
+                listener(name, text)
+
         reply = self.client.complete(
             model=self.model,
             messages=messages,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
+            retries=self.retries,
+            on_token=on_token,
         )
         return {
-            "output": reply,
-            "model": self.model,
+            "output": reply.text,
+            "model": reply.model,
             "mode": getattr(self.client, "mode", "live"),
             "prompt": prompt,
+            "usage": reply.usage,
+            "latency_ms": round(reply.latency_ms, 1),
+            "attempts": reply.attempts,
         }
 
     def update(self, result: dict, state: State) -> State:

@@ -5,7 +5,12 @@ from pathlib import Path
 import pytest
 
 from burrdesk.engine.flow_compiler import FlowCompileError, compile_flow
-from burrdesk.engine.llm_action import EchoChatClient, PromptTemplateError, render_prompt
+from burrdesk.engine.llm_action import (
+    ChatReply,
+    EchoChatClient,
+    PromptTemplateError,
+    render_prompt,
+)
 from burrdesk.model.flow_document import FlowDocument, load_flow
 from burrdesk.model.run_database import RunDatabase
 
@@ -112,9 +117,9 @@ class RecordingClient:
     def __init__(self):
         self.calls = []
 
-    def complete(self, *, model, messages, temperature, max_tokens):
-        self.calls.append((model, messages, temperature, max_tokens))
-        return "a real answer"
+    def complete(self, *, model, messages, temperature, max_tokens, retries=0, on_token=None):
+        self.calls.append((model, messages, temperature, max_tokens, retries))
+        return ChatReply(text="a real answer", model=model, usage={"total_tokens": 7})
 
 
 def test_llm_node_sends_system_history_and_rendered_prompt_to_the_client():
@@ -132,15 +137,17 @@ def test_llm_node_sends_system_history_and_rendered_prompt_to_the_client():
                     "history_key": "history",
                     "temperature": 0.1,
                     "max_tokens": 50,
+                    "retries": 2,
                 },
             }
         ],
         [],
         state={"question": "why?", "history": [{"role": "user", "content": "earlier"}]},
     )
-    state = compile_flow(document, llm_client=client).step()[2]
-    model, messages, temperature, max_tokens = client.calls[0]
-    assert (model, temperature, max_tokens) == ("m1", 0.1, 50)
+    _, result, state = compile_flow(document, llm_client=client).step()
+    model, messages, temperature, max_tokens, retries = client.calls[0]
+    assert (model, temperature, max_tokens, retries) == ("m1", 0.1, 50, 2)
+    assert result["usage"] == {"total_tokens": 7} and result["mode"] == "test"
     assert messages == [
         {"role": "system", "content": "be brief"},
         {"role": "user", "content": "earlier"},
@@ -154,12 +161,15 @@ def test_prompt_templates_name_missing_keys():
     assert render_prompt("{a} and {b[0]}", {"a": 1, "b": ["x"]}) == "1 and x"
     with pytest.raises(PromptTemplateError, match=r"uses \{missing\}"):
         render_prompt("{missing}", {})
-    assert (
-        EchoChatClient().complete(
-            model="m", messages=[{"role": "user", "content": "x"}], temperature=0, max_tokens=None
-        )
-        == "echo: x"
+    tokens = []
+    reply = EchoChatClient().complete(
+        model="m",
+        messages=[{"role": "user", "content": "x y"}],
+        temperature=0,
+        max_tokens=None,
+        on_token=tokens.append,
     )
+    assert reply.text == "echo: x y" and "".join(tokens) == "echo: x y" and len(tokens) == 3
 
 
 def test_conditions_route_like_the_engine():
