@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--halt-after", metavar="NODE", help="stop after this node runs")
     run.add_argument(
+        "--echo",
+        action="store_true",
+        help="run LLM nodes in echo mode (offline), whatever the settings say",
+    )
+    run.add_argument(
         "--no-input",
         action="store_true",
         help="never ask on the terminal; stop when input is needed",

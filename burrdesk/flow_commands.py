@@ -161,6 +161,7 @@ class _NeedsInput(Exception):
 def run_command(args: argparse.Namespace) -> int:
     from burrdesk.engine.flow_compiler import FlowCompileError, compile_flow
     from burrdesk.model.data_location import default_database_path
+    from burrdesk.model.llm_settings import load_llm_settings
     from burrdesk.model.run_database import RunDatabaseError
 
     document = _load(args.flow)
@@ -173,8 +174,15 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(f"--halt-after names '{args.halt_after}', which is not a node of the flow.")
     given = _parse_inputs(args.input)
     db_path = Path(args.db) if args.db else default_database_path()
+    settings = load_llm_settings()
+    if getattr(args, "echo", False):
+        settings = settings.model_copy(update={"echo": True})
+    if any(node.kind == "llm" for node in document.nodes):
+        print(settings.describe(), flush=True)
     try:
-        app = compile_flow(document, db_path=db_path, project=args.project)
+        app = compile_flow(
+            document, db_path=db_path, project=args.project, llm_client=settings.client()
+        )
     except (FlowCompileError, RunDatabaseError) as error:
         raise CliError(str(error)) from None
     tracker = app.builder.tracker

@@ -5,6 +5,8 @@ import os
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# LLM nodes must never reach a real endpoint from a test: no key unless a test sets one.
+os.environ.pop("OPENAI_API_KEY", None)
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
