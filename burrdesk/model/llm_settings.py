@@ -32,6 +32,7 @@ class LlmSettings(BaseModel):
     api_key: SecretStr = SecretStr("")
     timeout: float = Field(default=60.0, gt=0)
     echo: bool = Field(default=False, description="always run LLM nodes in echo mode")
+    models: list[str] = Field(default_factory=list, description="what the endpoint last offered")
 
     def key(self, environ: Mapping[str, str] | None = None) -> str | None:
         environ = os.environ if environ is None else environ
@@ -49,7 +50,7 @@ class LlmSettings(BaseModel):
         return (self.base_url.strip() or OPENAI_BASE_URL).rstrip("/")
 
     def mode(self, environ: Mapping[str, str] | None = None) -> str:
-        """"live" when there is an endpoint to call, else "echo"."""
+        """ "live" when there is an endpoint to call, else "echo"."""
         if self.echo:
             return "echo"
         if needs_key(self.base_url.strip() or None) and not self.key(environ):

@@ -240,7 +240,10 @@ class NodeItem(QGraphicsItem):
         painter.setFont(title_font)
         painter.setPen(text)
         metrics = QFontMetricsF(title_font)
-        title = metrics.elidedText(node.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 92)
+        scene = self.scene()
+        echo = node.kind == "llm" and isinstance(scene, FlowScene) and scene.llm_echo
+        room = NODE_WIDTH - (122 if echo else 92)
+        title = metrics.elidedText(node.title, Qt.TextElideMode.ElideRight, room)
         painter.drawText(
             QRectF(36, 0, NODE_WIDTH - 80, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title
         )
@@ -250,10 +253,12 @@ class NodeItem(QGraphicsItem):
         small.setPointSizeF(max(small.pointSizeF() - 1.5, 7.5))
         painter.setFont(small)
         painter.setPen(muted)
+        if echo:
+            painter.setPen(_color("warning", "#b8720a"))
         painter.drawText(
-            QRectF(NODE_WIDTH - 60, 0, 50, HEADER_HEIGHT),
+            QRectF(NODE_WIDTH - 90, 0, 80, HEADER_HEIGHT),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            node.kind,
+            "llm · echo" if echo else node.kind,
         )
         self._paint_keys(painter, small, text, muted)
         self._paint_badges(painter, small)
@@ -512,6 +517,8 @@ class FlowScene(QGraphicsScene):
         self.model = model
         self.undo_stack = undo_stack
         self.read_only = read_only
+        self.llm_echo = False
+        """LLM nodes would run in echo mode (no endpoint): their cards say so."""
         self.nodes: dict[str, NodeItem] = {}
         self.edges: list[EdgeItem] = []
         self.snap_to_grid = True
@@ -640,6 +647,13 @@ class FlowScene(QGraphicsScene):
         for edge in self.edges:
             edge.problems = by_edge.get(edge.index, [])
             edge.update()
+
+    def set_llm_echo(self, echo: bool) -> None:
+        if echo != self.llm_echo:
+            self.llm_echo = echo
+            for item in self.nodes.values():
+                if item.node.kind == "llm":
+                    item.update()
 
     def set_visits(self, nodes: dict[str, int], edges: dict[str, int]) -> None:
         """Shows how often each node ran and each transition was taken in the current run."""

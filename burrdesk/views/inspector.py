@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -252,7 +253,30 @@ class NodePage(QWidget):
             lambda: self._edit_param(max_tokens=self.llm_max_tokens.value() or None)
         )
         form.addRow("Max tokens", self.llm_max_tokens)
+        self.llm_retries = QSpinBox()
+        self.llm_retries.setRange(0, 10)
+        self.llm_retries.setSpecialValueText("none")
+        self.llm_retries.setToolTip(
+            "How often to retry when the endpoint is rate limiting (429), busy (5xx), times out "
+            "or cannot be reached, waiting longer each time"
+        )
+        self.llm_retries.editingFinished.connect(
+            lambda: self._edit_param(retries=self.llm_retries.value())
+        )
+        form.addRow("Retries", self.llm_retries)
+        self.llm_mode = QLabel()
+        self.llm_mode.setObjectName("hint")
+        self.llm_mode.setWordWrap(True)
+        form.addRow("", self.llm_mode)
         return page
+
+    def set_llm_endpoint(self, description: str, models: list[str]) -> None:
+        """What LLM nodes will call (from Settings), and the models it offered, as completions."""
+        self.llm_mode.setText(description)
+        completer = QCompleter(models, self.llm_model)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.llm_model.setCompleter(completer)
 
     def _input_page(self) -> QWidget:
         page = QWidget()
@@ -392,6 +416,7 @@ class NodePage(QWidget):
             self.llm_history.show_value(params.history_key or "")
             self.llm_temperature.setValue(params.temperature)
             self.llm_max_tokens.setValue(params.max_tokens or 0)
+            self.llm_retries.setValue(params.retries)
         elif node.kind == "input":
             self._filling = True
             fields = node.params.get("inputs", [])
@@ -564,6 +589,9 @@ class Inspector(QScrollArea):
         document = self.model.document
         if any(getattr(document, k) != v for k, v in changes.items()):
             self.push(EditFlowCommand(self.model, changes))
+
+    def set_llm_endpoint(self, description: str, models: list[str]) -> None:
+        self.node_page.set_llm_endpoint(description, models)
 
     def set_problems(self, problems: list[Problem]) -> None:
         self.problems = problems

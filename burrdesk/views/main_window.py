@@ -43,6 +43,7 @@ from burrdesk.model.flow_document import (
     load_flow,
 )
 from burrdesk.model.flow_validation import Problem, errors, validate_flow
+from burrdesk.model.llm_settings import LlmSettings, load_llm_settings, save_llm_settings
 from burrdesk.model.node_templates import new_node
 from burrdesk.views import theme
 from burrdesk.views.flow_canvas import FlowScene, FlowView
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self.run_panel.nodeActive.connect(self._highlight_active)
         self.run_panel.nodeFailed.connect(self._highlight_failed)
         self.run_panel.visitsChanged.connect(self.scene.set_visits)
+        self.run_panel.streaming.connect(self.timeline.show_streaming)
         self.scene.nodeContextMenuRequested.connect(self._node_context_menu)
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [190, 340], Qt.Orientation.Horizontal
@@ -251,6 +253,11 @@ class MainWindow(QMainWindow):
             "Re&wind to Here…", self.rewind_to_selected_step, "Ctrl+Shift+R", "timeline"
         )
         self.rewind_action.setEnabled(False)
+        self.settings_action = self._action(
+            "Se&ttings…", self.open_settings, key.Preferences, "settings"
+        )
+        if not self.settings_action.shortcut().toString():
+            self.settings_action.setShortcut("Ctrl+,")
         for action in (self.delete_action, self.duplicate_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
@@ -287,6 +294,8 @@ class MainWindow(QMainWindow):
         )
         edit_menu.addSeparator()
         edit_menu.addAction(self.select_all_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.settings_action)
         view_menu = bar.addMenu("&View")
         view_menu.addActions(
             [
@@ -335,8 +344,45 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.problem_label = QLabel()
         self.zoom_label = QLabel("100%")
+        self.llm_label = QLabel()
+        self.llm_label.setToolTip("Where LLM nodes send their prompts (Edit → Settings…)")
+        self.statusBar().addPermanentWidget(self.llm_label)
         self.statusBar().addPermanentWidget(self.problem_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
+        self.apply_llm_settings(load_llm_settings())
+
+    # --- LLM endpoint -----------------------------------------------------------------------
+
+    def apply_llm_settings(self, llm_settings: LlmSettings) -> None:
+        """Uses these settings for the next run and shows what LLM nodes will call."""
+        self.llm_settings = llm_settings
+        description = llm_settings.describe()
+        self.llm_label.setText(description)
+        self.inspector.set_llm_endpoint(description, llm_settings.models)
+        echo = llm_settings.mode() == "echo"
+        self.scene.set_llm_echo(echo)
+        self.recorded.scene.set_llm_echo(echo)
+        self.run_panel.llm_client_factory = self.llm_settings.client
+
+    def open_settings(self) -> bool:
+        """The Settings dialog; saving applies and stores the settings (False when cancelled)."""
+        from burrdesk.views.settings_dialog import SettingsDialog
+
+        store = settings()
+        dialog = SettingsDialog(
+            self.llm_settings,
+            models=self.llm_settings.models,
+            show_welcome=store.value("welcome/show", True, bool),
+            parent=self,
+        )
+        self._settings_dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        save_llm_settings(dialog.settings)
+        store.setValue("welcome/show", dialog.show_welcome.isChecked())
+        self.apply_llm_settings(dialog.settings)
+        self.statusBar().showMessage(f"Settings saved. {dialog.settings.describe()}", 6000)
+        return True
 
     # --- settings ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class RunPanel(QWidget):
     nodeFailed = Signal(str, str)
     runEnded = Signal(int, str)
     visitsChanged = Signal(dict, dict)
+    streaming = Signal(str, str)  # speaker, the reply so far ("" when it is complete)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,6 +80,9 @@ class RunPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self._set_running(False)
         self.document_provider: Any = None
+        self.llm_client_factory: Callable[[], Any] | None = None
+        """Makes the client LLM nodes use, per run (the settings may change between runs)."""
+        self._live_item: Any = None
 
     def _set_running(self, running: bool) -> None:
         self.pause_button.setEnabled(running)
@@ -96,8 +101,14 @@ class RunPanel(QWidget):
         self.db_path = db_path
         self.log.clear()
         controller = RunController(
-            document.model_copy(deep=True), db_path, run_to, self, continue_app_id=continue_app_id
+            document.model_copy(deep=True),
+            db_path,
+            run_to,
+            self,
+            continue_app_id=continue_app_id,
+            llm_client=self.llm_client_factory() if self.llm_client_factory else None,
         )
+        self._live_item = None
         worker = controller.worker
         worker.started.connect(self._on_started)
         worker.advanced.connect(self._on_advanced)
@@ -106,6 +117,7 @@ class RunPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.said.connect(self._on_said)
+        worker.streamed.connect(self._on_streamed)
         worker.visited.connect(self.visitsChanged)
         self.controller = controller
         self._set_running(True)
@@ -211,11 +223,25 @@ class RunPanel(QWidget):
         self.log.scrollToBottom()
         self.nodeActive.emit(upcoming)
 
-    def _on_said(self, who: str, text: str) -> None:
-        item_text = f"{who}: {text}"
-        self.log.addItem(item_text)
-        self.log.item(self.log.count() - 1).setForeground(theme.current_theme().color("accent"))
+    def _on_streamed(self, who: str, text: str) -> None:
+        """A reply arriving token by token: one log line that grows, with a cursor mark."""
+        if self._live_item is None:
+            self.log.addItem("")
+            self._live_item = self.log.item(self.log.count() - 1)
+            self._live_item.setForeground(theme.current_theme().color("accent"))
+        self._live_item.setText(f"{who}: {text}▍")
         self.log.scrollToBottom()
+        self.streaming.emit(who, text)
+
+    def _on_said(self, who: str, text: str) -> None:
+        item, self._live_item = self._live_item, None
+        if item is None:
+            self.log.addItem("")
+            item = self.log.item(self.log.count() - 1)
+            item.setForeground(theme.current_theme().color("accent"))
+        item.setText(f"{who}: {text}")
+        self.log.scrollToBottom()
+        self.streaming.emit(who, "")
 
     def _on_needs_input(self, node_id: str, fields: list) -> None:
         while self.input_form.rowCount():

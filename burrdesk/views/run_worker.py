@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from burrdesk.engine.llm_action import streaming_tokens_to
 from burrdesk.model.flow_document import FlowDocument
 
 PROGRESS_INTERVAL = 0.05
@@ -33,6 +34,7 @@ class RunWorker(QObject):
     failed = Signal(int, str, str)  # run id, node id, "Type: message"
     visited = Signal(dict, dict)  # runs per node id, traversals per "source->target"
     said = Signal(str, str)  # node label, text: what an LLM node answered (LLM steps are slow)
+    streamed = Signal(str, str)  # node label, the reply so far, while an LLM node streams it
 
     def __init__(
         self,
@@ -40,9 +42,13 @@ class RunWorker(QObject):
         db_path: Path,
         run_to: str | None = None,
         continue_app_id: str | None = None,
+        llm_client: Any = None,
     ):
         super().__init__()
         self.continue_app_id = continue_app_id
+        self.llm_client = llm_client
+        self._streaming: dict[str, str] = {}
+        self._last_stream = 0.0
         self.document = document
         self.db_path = db_path
         self.run_to = run_to
@@ -73,7 +79,10 @@ class RunWorker(QObject):
 
         try:
             self.app = compile_flow(
-                self.document, db_path=self.db_path, continue_app_id=self.continue_app_id
+                self.document,
+                db_path=self.db_path,
+                continue_app_id=self.continue_app_id,
+                llm_client=self.llm_client,
             )
         except Exception as error:  # noqa: BLE001 - reported to the window as one sentence
             self.failed.emit(-1, "", f"{type(error).__name__}: {error}")
@@ -130,7 +139,8 @@ class RunWorker(QObject):
                     return
                 inputs, self._pending_inputs = self._pending_inputs, {}
             try:
-                _action, result, _state = self.app.step(inputs=inputs)
+                with streaming_tokens_to(self._on_token):
+                    _action, result, _state = self.app.step(inputs=inputs)
             except Exception as error:  # noqa: BLE001 - the user's node failed; it is recorded
                 self._emit_progress(force=True)
                 detail = traceback.format_exception_only(error)[-1].strip()
@@ -142,10 +152,9 @@ class RunWorker(QObject):
                 key = f"{self._previous}->{name}"
                 self._edge_visits[key] = self._edge_visits.get(key, 0) + 1
             self._previous = name
+            self._streaming.pop(name, None)
             if name in self._llm_nodes and isinstance(result, dict):
-                label = self._llm_nodes[name].title
-                mode = " (echo)" if result.get("mode") == "echo" else ""
-                self.said.emit(f"{label}{mode}", str(result.get("output", "")))
+                self.said.emit(self._speaker(name), str(result.get("output", "")))
             self._emit_progress(force=False)
             if self.run_to is not None and name == self.run_to:
                 self._emit_progress(force=True)
@@ -153,6 +162,21 @@ class RunWorker(QObject):
                 self.paused.emit(upcoming.name if upcoming else "", "run to here")
                 self.run_to = None
                 return
+
+    def _speaker(self, node_id: str) -> str:
+        node = self._llm_nodes.get(node_id)
+        label = node.title if node is not None else node_id
+        return f"{label} (echo)" if getattr(self.llm_client, "mode", "echo") == "echo" else label
+
+    def _on_token(self, node_id: str, text: str) -> None:
+        """Called in this thread for each streamed piece; the GUI hears at most ~20 times a
+        second, with the whole reply so far (so a dropped update loses nothing)."""
+        so_far = self._streaming.get(node_id, "") + text
+        self._streaming[node_id] = so_far
+        now = time.monotonic()
+        if now - self._last_stream >= PROGRESS_INTERVAL:
+            self._last_stream = now
+            self.streamed.emit(self._speaker(node_id), so_far)
 
     def _emit_progress(self, force: bool) -> None:
         now = time.monotonic()
@@ -195,11 +219,12 @@ class RunController(QObject):
         run_to: str | None = None,
         parent: QObject | None = None,
         continue_app_id: str | None = None,
+        llm_client: Any = None,
     ):
         super().__init__(parent)
         self.thread = QThread()
         self.thread.setObjectName("burrdesk-run")
-        self.worker = RunWorker(document, db_path, run_to, continue_app_id)
+        self.worker = RunWorker(document, db_path, run_to, continue_app_id, llm_client)
         self.worker.moveToThread(self.thread)
         self.prepareRequested.connect(self.worker.prepare)
         self.runRequested.connect(self.worker.run)

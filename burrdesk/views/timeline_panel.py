@@ -250,6 +250,13 @@ class TimelinePanel(QWidget):
         self.step_label.setObjectName("timelineStepLabel")
         self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         right_layout.addWidget(self.step_label)
+        self.live_text = QLabel(right)
+        self.live_text.setObjectName("liveText")
+        self.live_text.setWordWrap(True)
+        self.live_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.live_text.setMaximumHeight(120)
+        self.live_text.hide()
+        right_layout.addWidget(self.live_text)
         self.tabs = QTabWidget(right)
         self.tabs.setDocumentMode(True)
         self.state_view = StateTreeView(self.tabs)
@@ -573,6 +580,12 @@ class TimelinePanel(QWidget):
             self._live_timer.start(interval_ms)
         else:
             self._live_timer.stop()
+
+    def show_streaming(self, speaker: str, text: str) -> None:
+        """The reply an LLM step is writing right now (empty: it finished and is recorded)."""
+        self.live_text.setVisible(bool(text))
+        if text:
+            self.live_text.setText(f"{speaker} is writing: {text}▍")
 
     def run_advanced(self, run_id: int) -> None:
         """Slot for a "run advanced" signal: follows at once when it is a shown run."""
