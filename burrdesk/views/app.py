@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 SCREENSHOT_SIZE = (1400, 900)
 
@@ -28,6 +29,8 @@ def run_app(
     theme.apply_theme(app, "dark" if chosen == "dark" else "light")
     window = MainWindow()
     window.theme_action.setChecked(chosen == "dark")
+    if path is None:
+        window.start_up()
     opened = path is None or window.open_path(path, ask=False)
     if not opened and screenshot is not None:
         print(f"burrdesk: cannot open {path}.", file=sys.stderr)
@@ -42,7 +45,7 @@ def run_app(
         app.processEvents()
     window.view.zoom_to_fit()
     app.processEvents()
-    image = window.grab()
+    image = _with_welcome(window, window.grab())
     window.undo_stack.setClean()
     window.close()
     if not image.save(str(screenshot)):
@@ -50,3 +53,20 @@ def run_app(
         return 2
     print(f"Saved a {image.width()}x{image.height()} screenshot to {screenshot}.")
     return 0
+
+
+def _with_welcome(window: Any, image: Any) -> Any:
+    """The window as a person sees it: with the welcome page on top when it is open."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QColor, QPainter
+
+    welcome = getattr(window, "welcome", None)
+    if welcome is None or not welcome.isVisible():
+        return image
+    page = welcome.grab()
+    painter = QPainter(image)
+    painter.fillRect(image.rect(), QColor(0, 0, 0, 60))
+    corner = QPoint((image.width() - page.width()) // 2, (image.height() - page.height()) // 2)
+    painter.drawPixmap(corner, page)
+    painter.end()
+    return image

@@ -258,6 +258,11 @@ class MainWindow(QMainWindow):
         )
         if not self.settings_action.shortcut().toString():
             self.settings_action.setShortcut("Ctrl+,")
+        self.welcome_action = self._action("&Welcome", self.show_welcome, icon="welcome")
+        self.documentation_action = self._action(
+            "&Documentation", self.show_documentation, key.HelpContents
+        )
+        self.about_action = self._action("&About burrdesk", self.show_about)
         for action in (self.delete_action, self.duplicate_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)
@@ -317,6 +322,10 @@ class MainWindow(QMainWindow):
         )
         run_menu.addSeparator()
         run_menu.addAction(self.rewind_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.welcome_action, self.documentation_action])
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setIconSize(QSize(20, 20))
@@ -350,6 +359,68 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.problem_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.apply_llm_settings(load_llm_settings())
+
+    # --- starting, welcome and help ---------------------------------------------------------
+
+    def start_up(self) -> None:
+        """What an app started without a file shows: on a first launch (an empty default run
+        database) demo runs are recorded and the chatbot example opens; the default database
+        is shown in the timeline; the welcome page opens unless turned off."""
+        from burrdesk import resource_location
+        from burrdesk.demo_runs import needs_demo_runs, seed_demo_runs
+
+        db_path = self.run_database_path()
+        examples = resource_location.examples_dir()
+        first = needs_demo_runs(db_path)
+        demo = None
+        if first:
+            try:
+                demo = seed_demo_runs(db_path, examples)
+            except Exception as error:  # noqa: BLE001 - the app must start even if seeding fails
+                self.statusBar().showMessage(f"Could not record the demo runs: {error}", 8000)
+            self.open_example(examples / "chatbot.burrflow")
+        if db_path.exists():
+            self.open_run_database(db_path)
+            if demo is not None:
+                self.timeline.select_run(demo.chat)
+                self.show_editor()
+        if settings().value("welcome/show", True, bool):
+            self.show_welcome()
+
+    def show_welcome(self) -> None:
+        from burrdesk import resource_location
+        from burrdesk.views.welcome_dialog import WelcomeDialog
+
+        examples = sorted(resource_location.examples_dir().glob(f"*{FILE_SUFFIX}"))
+        dialog = WelcomeDialog(
+            examples,
+            self.recent_files(),
+            show_at_startup=settings().value("welcome/show", True, bool),
+            parent=self,
+        )
+        dialog.exampleChosen.connect(self.open_example)
+        dialog.recentChosen.connect(lambda path: self.open_path(path))
+        dialog.settingsRequested.connect(self.open_settings)
+        dialog.documentationRequested.connect(self.show_documentation)
+        dialog.show_at_startup.toggled.connect(lambda on: settings().setValue("welcome/show", on))
+        self.welcome = dialog
+        dialog.show()
+
+    def show_documentation(self) -> None:
+        from burrdesk.views.documentation_dialog import DocumentationDialog
+
+        self.documentation = DocumentationDialog(self)
+        self.documentation.show()
+
+    def show_about(self) -> None:
+        from burrdesk import __version__
+
+        QMessageBox.about(
+            self,
+            "About burrdesk",
+            f"burrdesk {__version__}\n\nA workbench for Burr-style state-machine "
+            "applications: design the flow, run it, and walk back through every step.",
+        )
 
     # --- LLM endpoint -----------------------------------------------------------------------
 
