@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk import resource_location
 from burrdesk.model.flow_document import NODE_KINDS
 from burrdesk.model.flow_validation import Problem
 from burrdesk.model.node_templates import KIND_DESCRIPTIONS
 from burrdesk.views import theme
 from burrdesk.views.flow_canvas import NODE_KIND_MIME
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EXAMPLES_DIR = resource_location.examples_dir()
 
 
 class KindList(QListWidget):

@@ -9,7 +9,6 @@ so one icon set serves both themes.
 from __future__ import annotations
 
 import atexit
-import importlib.resources
 import shutil
 import tempfile
 from dataclasses import dataclass, fields
@@ -20,6 +19,8 @@ from PySide6.QtCore import QByteArray, QDir, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
+
+from burrdesk import resource_location
 
 
 @dataclass(frozen=True)
@@ -221,11 +222,8 @@ def current_theme() -> Theme:
 
 
 def resources_dir() -> Traversable:
-    """The resources folder: beside the package in a checkout, inside it when installed."""
-    source = Path(__file__).resolve().parents[2] / "resources"
-    if source.is_dir():
-        return source
-    return importlib.resources.files("burrdesk") / "resources"
+    """The resources folder: in a checkout, an installed package or a desktop build."""
+    return resource_location.resources_dir()
 
 
 def stylesheet(name: str) -> str:
