@@ -320,18 +320,26 @@ def _check_reads(document: FlowDocument) -> list[Problem]:
         available.update(node_writes(node))
     problems = []
     for node in document.nodes:
+        templated = (
+            set(template_fields(str(node.params.get("prompt_template", "{prompt}"))))
+            if node.kind == "llm"
+            else set()
+        )
         for key in node_reads(node):
-            if key not in available:
-                problems.append(
-                    Problem(
-                        severity="error",
-                        node_id=node.id,
-                        field="reads",
-                        message=(
-                            f"reads '{key}', which no node writes and the initial state lacks."
-                        ),
-                    )
+            if key in available:
+                continue
+            if key in templated and key not in node.reads:
+                field, what = "params.prompt_template", f"the prompt template uses {{{key}}}"
+            else:
+                field, what = "reads", f"reads '{key}'"
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field=field,
+                    message=f"{what}, which no node writes and the initial state lacks.",
                 )
+            )
     for index, edge in enumerate(document.edges):
         names = []
         if edge.condition_kind == "expr":

@@ -183,8 +183,11 @@ def test_llm_template_fields_and_input_nodes_count_as_reads_and_writes():
         }
     )
     found = messages(document)
-    assert [p.message for p in errors(validate_flow(document))] == [
-        "reads 'style', which no node writes and the initial state lacks."
+    assert [(p.field, p.message) for p in errors(validate_flow(document))] == [
+        (
+            "params.prompt_template",
+            "the prompt template uses {style}, which no node writes and the initial state lacks.",
+        )
     ]
     assert not any("question" in m[4] for m in found)
 
