@@ -575,7 +575,12 @@ class Inspector(QScrollArea):
         self.flow_page = FlowPage(self)
         self.node_page = NodePage(self)
         self.edge_page = EdgePage(self)
-        for page in (self.flow_page, self.node_page, self.edge_page):
+        self.message_page = QLabel()
+        self.message_page.setObjectName("hint")
+        self.message_page.setWordWrap(True)
+        self.message_page.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message_page.setMargin(12)
+        for page in (self.flow_page, self.node_page, self.edge_page, self.message_page):
             self.pages.addWidget(page)
         self.setWidget(self.pages)
         self._selection: tuple[str, Any] = ("flow", None)
@@ -589,6 +594,14 @@ class Inspector(QScrollArea):
         document = self.model.document
         if any(getattr(document, k) != v for k, v in changes.items()):
             self.push(EditFlowCommand(self.model, changes))
+
+    def show_message(self, text: str | None) -> None:
+        """Shows `text` instead of the selection (None: back to the selection)."""
+        if text is None:
+            self.refresh()
+            return
+        self.message_page.setText(text)
+        self.pages.setCurrentWidget(self.message_page)
 
     def set_llm_endpoint(self, description: str, models: list[str]) -> None:
         self.node_page.set_llm_endpoint(description, models)

@@ -708,7 +708,12 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(enabled and self.undo_stack.canUndo())
         self.redo_action.setEnabled(enabled and self.undo_stack.canRedo())
         self.palette.setEnabled(enabled)
-        self.inspector.setEnabled(enabled)
+        self.inspector.show_message(
+            None
+            if enabled
+            else "The canvas shows the flow a recorded run ran, read-only. Choose Edit as New "
+            "Flow above it to change and run a copy, or Back to Editor for your flow."
+        )
 
     def _active_view(self) -> FlowView:
         return self.recorded.view if self.showing_recorded_flow else self.view

@@ -445,7 +445,7 @@ class TimelinePanel(QWidget):
             return False
         self._expand_to(index)
         self.runs_view.setCurrentIndex(index)
-        self.runs_view.scrollTo(index)
+        self.runs_view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
 
     def _expand_to(self, index: QModelIndex) -> None:
