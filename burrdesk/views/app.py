@@ -25,6 +25,8 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("burrdesk")
     app.setOrganizationName("burrdesk")
+    app.setDesktopFileName("burrdesk")  # matches packaging/burrdesk.desktop
+    _set_window_icon(app)
     chosen = theme_name or str(settings().value("theme", "light"))
     theme.apply_theme(app, "dark" if chosen == "dark" else "light")
     window = MainWindow()
@@ -53,6 +55,17 @@ def run_app(
         return 2
     print(f"Saved a {image.width()}x{image.height()} screenshot to {screenshot}.")
     return 0
+
+
+def _set_window_icon(app: Any) -> None:
+    """The app icon (packaging/burrdesk.svg, shipped beside the resources in a bundle)."""
+    from PySide6.QtGui import QIcon
+
+    from burrdesk import resource_location
+
+    icon = resource_location.resources_dir().parent / "packaging" / "burrdesk.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def _with_welcome(window: Any, image: Any) -> Any:
