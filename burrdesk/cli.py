@@ -30,9 +30,10 @@ Available now:
       burrdesk export FLOW -o app.py|flow.mmd|flow.dot, burrdesk graph app.py[:attr]
   * default run database: {database}
 
+  * LLM nodes: OpenAI or any compatible server (Ollama, vLLM, LM Studio, llama.cpp), set in
+      the app's Settings or OPENAI_API_KEY; echo mode offline (burrdesk run --echo)
   * the desktop app: burrdesk [FLOW.burrflow | RUNS.db], burrdesk --screenshot OUT.png [PATH]
-
-Coming next (see the issues): live runs in the app, the timeline and rewind.
+      design flows, run them live, browse, diff and rewind (fork) every recorded step
 """
 
 

@@ -25,3 +25,12 @@ def openai_server():
     server = FakeOpenAI().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Every test gets its own burrdesk data directory (settings, default run database), so
+    nothing reads or writes the real one."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("BURRDESK_DATA_DIR", str(data))
+    return data

@@ -1,8 +1,8 @@
 """The `llm` node's action: a chat completion over a prompt built from state keys.
 
 The action talks to a `ChatClient`, so flows run offline with `EchoChatClient` (clearly marked
-as echo in the result and the recorded step) and against a real endpoint with a client that
-wraps the `openai` package. Nothing here imports openai; the key never passes through state.
+as echo in the result and the recorded step) and against a real endpoint with
+`OpenAIChatClient` (openai_chat_client.py). The key lives in the client, never in state.
 """
 
 from __future__ import annotations

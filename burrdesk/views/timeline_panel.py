@@ -51,30 +51,47 @@ PREVIOUS_STEP = -2  # the compare spin box's "the previous step" (-1 is the star
 END_PAGES = 20  # pages End loads at most per press, so a million-step run never stalls
 
 
-class _Table(QTableView):
-    """A row-selecting table that says what is missing when empty and whose Home/End go to
-    the first/last row (QTableView's own go to the first/last column)."""
+def _select_rows(view: QAbstractItemView, placeholder: str) -> None:
+    """What both timeline lists share: whole rows, one at a time, read-only, striped."""
+    view.placeholder = placeholder  # type: ignore[attr-defined]
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+class _Placeholder:
+    """Says what is missing (no database, no runs, no steps) on an empty list."""
+
+    placeholder: str
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()  # type: ignore[attr-defined]
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)  # type: ignore[misc]
+        model = self.model()  # type: ignore[attr-defined]
+        if model is None or model.rowCount() == 0:
+            _paint_placeholder(self.viewport(), self.placeholder)  # type: ignore[attr-defined]
+
+
+class _Table(_Placeholder, QTableView):
+    """A row-selecting table whose Home/End go to the first/last row (QTableView's own go to
+    the first/last column)."""
 
     def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.placeholder = placeholder
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
+        _select_rows(self, placeholder)
         self.setShowGrid(False)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-
-    def set_placeholder(self, text: str) -> None:
-        self.placeholder = text
-        self.viewport().update()
 
     def moveCursor(  # noqa: N802 - Qt override
         self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
@@ -98,41 +115,20 @@ class _Table(QTableView):
             return model.index(model.rowCount() - 1, max(self.currentIndex().column(), 0))
         return super().moveCursor(action, modifiers)
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        super().paintEvent(event)
-        model = self.model()
-        if model is None or model.rowCount() == 0:
-            _paint_placeholder(self.viewport(), self.placeholder)
 
-
-class _RunsTree(QTreeView):
+class _RunsTree(_Placeholder, QTreeView):
     """The runs, with forks nested under the run they were forked from."""
 
     def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.placeholder = placeholder
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
+        _select_rows(self, placeholder)
         self.setUniformRowHeights(True)
         self.setAllColumnsShowFocus(True)
         self.setIndentation(14)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.header().setHighlightSections(False)
         self.header().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
-
-    def set_placeholder(self, text: str) -> None:
-        self.placeholder = text
-        self.viewport().update()
-
-    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
-        super().paintEvent(event)
-        model = self.model()
-        if model is None or model.rowCount() == 0:
-            _paint_placeholder(self.viewport(), self.placeholder)
 
 
 class TimelinePanel(QWidget):

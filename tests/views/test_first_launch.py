@@ -6,22 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
 from burrdesk.demo_runs import CHAT_TURNS, needs_demo_runs
 from burrdesk.model.run_database import RunDatabase
 from burrdesk.views.main_window import MainWindow, settings
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    monkeypatch.setenv("BURRDESK_DATA_DIR", str(data))
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    return data
 
 
 def started_window(qtbot):

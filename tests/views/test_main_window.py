@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
@@ -16,23 +15,6 @@ from burrdesk.views.flow_canvas import NODE_KIND_MIME, EdgeItem
 from burrdesk.views.main_window import MainWindow
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("BURRDESK_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture
-def window(qtbot, monkeypatch):
-    # Closing a modified window asks a question; tests that care answer it themselves.
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.undo_stack.setClean()
 
 
 def drop_kind(window, kind, view_point):

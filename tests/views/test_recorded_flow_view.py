@@ -5,28 +5,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
 from burrdesk.engine import ApplicationBuilder, State, action
 from burrdesk.engine.flow_compiler import compile_flow
 from burrdesk.model.flow_document import load_flow
-from burrdesk.views.main_window import MainWindow
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("BURRDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.run_panel.close_run()
-    win.timeline.close_database()
 
 
 @pytest.fixture

@@ -9,20 +9,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.views.main_window import MainWindow
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("BURRDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.run_panel.close_run()
 
 
 def runs(window):

@@ -4,34 +4,15 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
 from fake_openai_server import GOOD_KEY, MODELS
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox
 
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.views.main_window import MainWindow
 from burrdesk.views.settings_dialog import SettingsDialog
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    monkeypatch.setenv("BURRDESK_DATA_DIR", str(data))
-    return data
-
-
-@pytest.fixture
-def window(qtbot, data_dir, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.run_panel.close_run()
 
 
 def fill_settings(qtbot, base_url, key="", fetch=True):

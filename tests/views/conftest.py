@@ -1,0 +1,24 @@
+"""The main window as the GUI tests use it: a fresh data directory, and questions answered."""
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from burrdesk.views.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def discard_when_asked(monkeypatch):
+    """ "Save your changes?" is answered Discard; tests that care answer it themselves."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+
+
+@pytest.fixture
+def window(qtbot, data_dir):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.run_panel.close_run()
+    win.timeline.close_database()
+    win.undo_stack.setClean()
