@@ -44,12 +44,26 @@ def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
     ):
         QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
+    # The second prompt: the conversation goes on.
+    QTest.keyClicks(panel.input_fields["prompt"], "and again")
+    with qtbot.waitSignal(
+        panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
+    ):
+        QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
     (run,) = runs(window)
     with RunDatabase(window.run_database_path(), read_only=True) as db:
         state = db.state_at(run.run_id, db.get_run(run.run_id).last_sequence_id)
-    assert state["response"] == "echo: hello there"
+    assert state["response"] == "echo: and again"
+    assert [m["content"] for m in state["chat_history"]] == [
+        "hello there",
+        "echo: hello there",
+        "and again",
+        "echo: and again",
+    ]
     texts = [panel.log.item(i).text() for i in range(panel.log.count())]
     assert "You: hello there" in texts and "Assistant (echo): echo: hello there" in texts
+    assert "You: and again" in texts and "Assistant (echo): echo: and again" in texts
     assert window.scene.nodes["human_input"].highlight == "running"
 
 
