@@ -6,9 +6,12 @@ a whole table, so their validation cost stays proportional to what is on screen.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from burrdesk.engine.state_codec import dumps, loads
 
 RunStatus = Literal["created", "running", "completed", "failed", "stopped", "interrupted"]
 StepStatus = Literal["completed", "failed", "running"]
@@ -33,10 +36,33 @@ class RunRecord(BaseModel):
     parent_run_id: int | None = None
     parent_sequence_id: int | None = None
     source: str = "burrdesk"
-    graph: dict[str, Any] | None = Field(default=None, description="actions and transitions")
-    flow: dict[str, Any] | None = Field(default=None, description="the flow document it ran")
+    graph_json: str | None = Field(default=None, repr=False, exclude=True)
+    flow_json: str | None = Field(default=None, repr=False, exclude=True)
     next_action: str | None = None
     fork_count: int = Field(default=0, description="runs forked from this one")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_documents_as_text(cls, data: Any) -> Any:
+        """`graph=` and `flow=` are stored as JSON text and parsed on first use: a page of runs
+        of a 500-node flow would otherwise parse megabytes nobody looks at."""
+        if isinstance(data, dict) and ("graph" in data or "flow" in data):
+            data = dict(data)
+            for key in ("graph", "flow"):
+                if key in data:
+                    value = data.pop(key)
+                    data[f"{key}_json"] = None if value is None else dumps(value)
+        return data
+
+    @computed_field(description="actions and transitions")  # type: ignore[prop-decorator]
+    @cached_property
+    def graph(self) -> dict[str, Any] | None:
+        return _parse(self.graph_json)
+
+    @computed_field(description="the flow document it ran")  # type: ignore[prop-decorator]
+    @cached_property
+    def flow(self) -> dict[str, Any] | None:
+        return _parse(self.flow_json)
 
 
 class LineageSegment(BaseModel):
@@ -53,6 +79,13 @@ class LineageSegment(BaseModel):
     @property
     def contiguous(self) -> bool:
         return self.last_sequence_id - self.first_sequence_id + 1 == self.step_count
+
+
+def _parse(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    value = loads(text)
+    return value if isinstance(value, dict) else None
 
 
 class StepRecord(BaseModel):

@@ -22,3 +22,14 @@ def test_engine_overhead_benchmark_prints_three_ratios():
     assert [row.split()[0] for row in rows] == ["(a)", "(b)", "(c)"]
     assert all(float(row.split()[-1]) > 0 for row in rows)
     assert "last/first" in out
+
+
+def test_runs_of_large_flows_benchmark_prints_its_timings():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "runs_of_large_flows.py"), "--runs", "5"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    assert "list a page of 5 runs" in out and "read one run and its flow" in out
