@@ -147,6 +147,14 @@ class FlowEditorModel(QObject):
         self.changed.emit()
         return edge
 
+    def swap_edges(self, first: int, second: int) -> None:
+        """Exchanges two edges' places: the order edges from one node are tried in."""
+        edges = list(self._document.edges)
+        edges[first], edges[second] = edges[second], edges[first]
+        self._document.edges = edges
+        self.edgesChanged.emit()
+        self.changed.emit()
+
     def update_edge(self, index: int, **changes: Any) -> dict[str, Any]:
         edge = self._document.edges[index]
         old = {key: getattr(edge, key) for key in changes}

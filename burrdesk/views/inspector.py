@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +40,7 @@ from burrdesk.views.undo_commands import (
     EditFlowCommand,
     EditNodeCommand,
     RenameNodeCommand,
+    ReorderEdgeCommand,
 )
 
 INPUT_TYPES = ["str", "int", "float", "bool", "json"]
@@ -454,6 +455,17 @@ class EdgePage(QWidget):
         self.order.setObjectName("hint")
         self.order.setWordWrap(True)
         layout.addWidget(self.order)
+        order_row = QHBoxLayout()
+        self.earlier_button = QPushButton("Try Earlier")
+        self.earlier_button.setToolTip("Try this transition before the one tried before it")
+        self.earlier_button.clicked.connect(lambda: self._reorder(-1))
+        self.later_button = QPushButton("Try Later")
+        self.later_button.setToolTip("Try this transition after the one tried after it")
+        self.later_button.clicked.connect(lambda: self._reorder(1))
+        order_row.addWidget(self.earlier_button)
+        order_row.addWidget(self.later_button)
+        order_row.addStretch(1)
+        layout.addLayout(order_row)
         form = QFormLayout()
         self.kind = QComboBox()
         self.kind.addItems(["default (always)", "expr (expression)", "when (key = value)"])
@@ -535,16 +547,36 @@ class EdgePage(QWidget):
             EditEdgeCommand(self.inspector.model, self.index, {"condition": condition})
         )
 
+    def _siblings(self) -> list[int]:
+        """The indexes of the edges leaving the same node, in the order they are tried."""
+        document = self.inspector.model.document
+        source = document.edges[self.index].source  # type: ignore[index]
+        return [i for i, e in enumerate(document.edges) if e.source == source]
+
+    def _reorder(self, step: int) -> None:
+        if self.index is None:
+            return
+        siblings = self._siblings()
+        position = siblings.index(self.index) + step
+        if not 0 <= position < len(siblings):
+            return
+        other = siblings[position]
+        self.inspector.push(ReorderEdgeCommand(self.inspector.model, self.index, other))
+        self.inspector.edgeSelectionRequested.emit(other)
+
     def show_edge(self, index: int, problems: list[Problem]) -> None:
         self.index = index
         document = self.inspector.model.document
         edge = document.edges[index]
         self.route.setText(f"{edge.source}  →  {edge.target}")
-        siblings = [i for i, e in enumerate(document.edges) if e.source == edge.source]
+        siblings = self._siblings()
+        position = siblings.index(index)
         self.order.setText(
-            f"Tried {siblings.index(index) + 1} of {len(siblings)} from {edge.source}: the first "
+            f"Tried {position + 1} of {len(siblings)} from {edge.source}: the first "
             "transition whose condition holds is taken."
         )
+        self.earlier_button.setEnabled(position > 0)
+        self.later_button.setEnabled(position < len(siblings) - 1)
         kind = edge.condition_kind if edge.condition_kind in self.KINDS else "expr"
         self.kind.setCurrentIndex(self.KINDS.index(kind))
         self.expression.setEnabled(kind != "default")
@@ -562,6 +594,8 @@ class EdgePage(QWidget):
 
 class Inspector(QScrollArea):
     """Right panel: whatever is selected, editable."""
+
+    edgeSelectionRequested = Signal(int)  # an edit moved the selected edge to this index
 
     def __init__(
         self, model: FlowEditorModel, undo_stack: QUndoStack, parent: QWidget | None = None

@@ -110,6 +110,9 @@ class MainWindow(QMainWindow):
         self.model.changed.connect(self._validate_timer.start)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.scene.selectionChanged.connect(self._selection_changed)
+        self.inspector.edgeSelectionRequested.connect(
+            lambda index: self.scene.select_only(edge_index=index)
+        )
         self.scene.connectionDroppedOnCanvas.connect(self._connection_dropped)
         self.view.nodeKindDropped.connect(self.add_node)
         self.view.addNodeRequested.connect(self._popup_add_node)

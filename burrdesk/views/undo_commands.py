@@ -204,6 +204,24 @@ class EditEdgeCommand(QUndoCommand):
         self.model.update_edge(self.index, **self._old)
 
 
+class ReorderEdgeCommand(QUndoCommand):
+    """Tries a transition before or after another one from the same node (swaps them)."""
+
+    def __init__(self, model: FlowEditorModel, index: int, other: int):
+        edge = model.document.edges[index]
+        sooner = "earlier" if other < index else "later"
+        super().__init__(f"Try {edge.source} → {edge.target} {sooner}")
+        self.model = model
+        self.index = index
+        self.other = other
+
+    def redo(self) -> None:
+        self.model.swap_edges(self.index, self.other)
+
+    def undo(self) -> None:
+        self.model.swap_edges(self.index, self.other)
+
+
 class EditFlowCommand(QUndoCommand):
     """Changes the flow's name, description, initial state or entrypoint."""
 

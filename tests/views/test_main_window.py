@@ -186,6 +186,30 @@ def test_edit_a_condition_with_live_validation_and_undo(qtbot, window):
     assert window.model.document.edges[0].condition == "expr: count < 10"
 
 
+def test_reorder_the_transitions_leaving_a_node_with_undo(qtbot, window):
+    window.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
+    routes = lambda: [  # noqa: E731
+        e.target for e in window.model.document.edges if e.source == "classify"
+    ]
+    assert routes() == ["escalate", "archive", "draft_reply"]
+    window.scene.select_only(edge_index=2)  # classify → archive, tried second
+    page = window.inspector.edge_page
+    assert page.order.text().startswith("Tried 2 of 3 from classify")
+    QTest.mouseClick(page.earlier_button, Qt.MouseButton.LeftButton)
+    assert routes() == ["archive", "escalate", "draft_reply"]
+    assert window.scene.selected_edge_indexes() == [1]  # the selection followed the edge
+    assert page.route.text() == "classify  →  archive"
+    assert page.order.text().startswith("Tried 1 of 3") and not page.earlier_button.isEnabled()
+    assert window.undo_stack.undoText() == "Try classify → archive earlier"
+    QTest.mouseClick(page.later_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(page.later_button, Qt.MouseButton.LeftButton)
+    assert routes() == ["escalate", "draft_reply", "archive"]
+    assert not page.later_button.isEnabled()
+    for _ in range(3):
+        window.undo_stack.undo()
+    assert routes() == ["escalate", "archive", "draft_reply"]
+
+
 def test_save_and_reopen_gives_the_identical_document(qtbot, window, tmp_path):
     window.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
     window.scene.nudge_selection(0, 0)
