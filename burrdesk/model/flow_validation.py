@@ -274,13 +274,21 @@ def _check_edge(document: FlowDocument, index: int, ids: list[str]) -> list[Prob
     return problems
 
 
+def _outgoing_kinds(document: FlowDocument) -> dict[str, list[str]]:
+    """Each node's outgoing condition kinds, in the order they are tried (one pass)."""
+    kinds: dict[str, list[str]] = {}
+    for edge in document.edges:
+        kinds.setdefault(edge.source, []).append(edge.condition_kind)
+    return kinds
+
+
 def _check_defaults(document: FlowDocument) -> list[Problem]:
     problems = []
+    outgoing = _outgoing_kinds(document)
     for node in document.nodes:
-        outgoing = [e for e in document.edges if e.source == node.id]
-        if not outgoing:
+        kinds = outgoing.get(node.id)
+        if not kinds:
             continue
-        kinds = [e.condition_kind for e in outgoing]
         if "default" not in kinds:
             problems.append(
                 Problem(
@@ -365,14 +373,16 @@ def _check_reads(document: FlowDocument) -> list[Problem]:
 def _check_reachability(document: FlowDocument) -> list[Problem]:
     if document.entrypoint is None or document.node(document.entrypoint) is None:
         return []
+    targets: dict[str, list[str]] = {}
+    for edge in document.edges:
+        targets.setdefault(edge.source, []).append(edge.target)
     reached = {document.entrypoint}
     queue = deque([document.entrypoint])
     while queue:
-        current = queue.popleft()
-        for edge in document.edges:
-            if edge.source == current and edge.target not in reached:
-                reached.add(edge.target)
-                queue.append(edge.target)
+        for target in targets.get(queue.popleft(), []):
+            if target not in reached:
+                reached.add(target)
+                queue.append(target)
     return [
         Problem(
             severity="warning",

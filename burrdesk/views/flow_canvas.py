@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -22,11 +22,13 @@ from PySide6.QtGui import (
     QPainterPath,
     QPainterPathStroker,
     QPen,
+    QPixmap,
     QPolygonF,
     QUndoStack,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QFrame,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsScene,
@@ -49,6 +51,12 @@ HEADER_HEIGHT = 32.0
 ROW_HEIGHT = 18.0
 GRID = 20.0
 PORT_RADIUS = 6.0
+
+
+LARGE_FLOW = 150
+"""Nodes above which the overview waits for changes to settle before redrawing itself."""
+OUTLINE_DETAIL = 0.35
+"""Below this scale cards and edges are drawn without text (see NodeItem._paint_outline)."""
 
 
 def node_height(node: FlowNode) -> float:
@@ -191,11 +199,14 @@ class NodeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         node = self.node
         rect = self.rect()
         kind_name, kind_fallback = KIND_COLORS.get(node.kind, ("node_border", "#94a3b8"))
         kind_color = _color(kind_name, kind_fallback)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < OUTLINE_DETAIL:
+            self._paint_outline(painter, rect, kind_color)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = _color("text", "#1e293b")
         muted = _color("muted_text", "#64748b")
         border = _color("node_border", "#cbd5e1")
@@ -262,6 +273,23 @@ class NodeItem(QGraphicsItem):
         )
         self._paint_keys(painter, small, text, muted)
         self._paint_badges(painter, small)
+
+    def _paint_outline(self, painter: QPainter, rect: QRectF, kind_color: QColor) -> None:
+        """Far out (the overview, a zoomed-out large flow) text is unreadable: a card's shape
+        and kind colour are enough, and ten times cheaper to draw."""
+        if self.isSelected() or self.highlight == "running":
+            border = QPen(_color("accent", "#2563eb"), 3)
+        elif self.highlight == "failed" or any(p.severity == "error" for p in self.problems):
+            border = QPen(_color("error", "#dc2626"), 3)
+        else:
+            border = QPen(_color("node_border", "#cbd5e1"), 1)
+        painter.setPen(border)
+        painter.setBrush(_color("node_fill", "#ffffff"))
+        painter.drawRect(rect)
+        header = QColor(kind_color)
+        header.setAlpha(90)
+        painter.fillRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), header)
+        painter.fillRect(QRectF(0, 0, 6, rect.height()), kind_color)
 
     def _paint_keys(self, painter: QPainter, font: QFont, text: QColor, muted: QColor) -> None:
         reads, writes = node_reads(self.node), node_writes(self.node)
@@ -382,6 +410,7 @@ class EdgeItem(QGraphicsPathItem):
             target.edges.append(self)
         self._label_rect = QRectF()
         self._arrow = QPolygonF()
+        self._bounds = QRectF()
         self.update_path()
 
     def detach(self) -> None:
@@ -436,6 +465,13 @@ class EdgeItem(QGraphicsPathItem):
             self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 10, width, 20)
         else:
             self._label_rect = QRectF()
+        self._bounds = (
+            super()
+            .boundingRect()
+            .united(self._label_rect)
+            .united(self._arrow.boundingRect())
+            .adjusted(-4, -4, 4, 4)
+        )
 
     def label_text(self) -> str:
         text = self.edge.condition_label
@@ -444,13 +480,7 @@ class EdgeItem(QGraphicsPathItem):
         return text
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
-        return (
-            super()
-            .boundingRect()
-            .united(self._label_rect)
-            .united(self._arrow.boundingRect())
-            .adjusted(-4, -4, 4, 4)
-        )
+        return self._bounds  # computed with the path: Qt asks for it thousands of times
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -463,7 +493,9 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        detailed = option.levelOfDetailFromTransform(painter.worldTransform()) >= OUTLINE_DETAIL
+        if detailed:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.isSelected():
             color = _color("accent", "#2563eb")
         elif any(p.severity == "error" for p in self.problems):
@@ -484,7 +516,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawPolygon(self._arrow)
-        label = self.label_text()
+        label = self.label_text() if detailed else ""
         if label and not self._label_rect.isNull():
             painter.setPen(QPen(color, 1))
             painter.setBrush(_color("edge_label_background", "#f8fafc"))
@@ -774,47 +806,97 @@ class FlowScene(QGraphicsScene):
         )
 
 
-class MiniMap(QGraphicsView):
-    """An overview of the whole flow in the canvas corner; click or drag to move there."""
+class MiniMap(QFrame):
+    """An overview of the whole flow in the canvas corner; click or drag to move there.
+
+    The flow is rendered into a picture a moment after it changes, not on every repaint: a
+    500-node flow would otherwise be drawn twice for each frame of the main view.
+    """
 
     def __init__(self, main_view: FlowView):
-        super().__init__(main_view.scene(), main_view)
+        super().__init__(main_view)
         self.main_view = main_view
-        self.setInteractive(False)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setFixedSize(180, 110)
         self.setObjectName("miniMap")
         self.setToolTip("Overview: click to move the view")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._picture = QPixmap()
+        self._source = QRectF()  # the scene rectangle the picture shows
+        self._target = QRectF()  # where the picture is drawn in this widget
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refit)
         main_view.scene().changed.connect(self._schedule_refit)
 
     def _schedule_refit(self, _regions: object) -> None:
-        self._timer.start(150)
+        if not self._timer.isActive():
+            large = len(self.main_view.flow_scene.nodes) > LARGE_FLOW
+            self._timer.start(150 if large else 0)
 
     def refit(self) -> None:
-        bounds = self.scene().itemsBoundingRect().adjusted(-60, -60, 60, 60)
-        if bounds.isValid():
-            self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
-        self.viewport().update()
+        """Renders the whole flow, fitted, into the picture."""
+        scene = self.main_view.scene()
+        area = QRectF(self.contentsRect())
+        bounds = scene.itemsBoundingRect().adjusted(-60, -60, 60, 60)
+        if not bounds.isValid() or bounds.isEmpty() or area.isEmpty():
+            self._picture, self._source = QPixmap(), QRectF()
+            self.update()
+            return
+        scale = min(area.width() / bounds.width(), area.height() / bounds.height())
+        size = QSize(max(int(bounds.width() * scale), 1), max(int(bounds.height() * scale), 1))
+        ratio = self.devicePixelRatioF()
+        picture = QPixmap(size * ratio)
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        scene.render(painter, QRectF(0, 0, size.width(), size.height()), bounds)
+        painter.end()
+        self._picture, self._source = picture, bounds
+        left = area.left() + (area.width() - size.width()) / 2
+        top = area.top() + (area.height() - size.height()) / 2
+        self._target = QRectF(left, top, size.width(), size.height())
+        self.update()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        visible = self.main_view.mapToScene(self.main_view.viewport().rect()).boundingRect()
-        content = self.scene().itemsBoundingRect()
-        if content.isEmpty() or visible.contains(content):
+    def _to_widget(self, point: QPointF) -> QPointF:
+        scale = self._target.width() / self._source.width()
+        return QPointF(
+            self._target.left() + (point.x() - self._source.left()) * scale,
+            self._target.top() + (point.y() - self._source.top()) * scale,
+        )
+
+    def _to_scene(self, point: QPointF) -> QPointF:
+        scale = self._source.width() / self._target.width()
+        return QPointF(
+            self._source.left() + (point.x() - self._target.left()) * scale,
+            self._source.top() + (point.y() - self._target.top()) * scale,
+        )
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.fillRect(self.contentsRect(), _color("canvas_background", "#f8fafc"))
+        if self._picture.isNull() or self._source.isEmpty():
+            return
+        painter.drawPixmap(self._target.topLeft(), self._picture)
+        view = self.main_view
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        content = self._source.adjusted(60, 60, -60, -60)
+        if visible.contains(content):
             return  # everything is on screen: no frame to show
-        painter.setPen(QPen(_color("accent", "#2563eb"), 0))
+        frame = QRectF(self._to_widget(visible.topLeft()), self._to_widget(visible.bottomRight()))
+        painter.setPen(QPen(_color("accent", "#2563eb"), 1))
         fill = QColor(_color("accent", "#2563eb"))
         fill.setAlpha(18)
         painter.setBrush(fill)
-        painter.drawRect(visible)
+        painter.setClipRect(self.contentsRect())
+        painter.drawRect(frame)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self.main_view.centerOn(self.mapToScene(event.position().toPoint()))
-        self.viewport().update()
+        if self._source.isEmpty():
+            return
+        self.main_view.centerOn(self._to_scene(event.position()))
+        self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.buttons() & Qt.MouseButton.LeftButton:
@@ -842,6 +924,8 @@ class FlowView(QGraphicsView):
         self._panning: QPointF | None = None
         self._space_down = False
         self.minimap = MiniMap(self)
+        self.horizontalScrollBar().valueChanged.connect(self.minimap.update)
+        self.verticalScrollBar().valueChanged.connect(self.minimap.update)
         self.on_paste: Callable[[], None] | None = None
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
@@ -860,7 +944,7 @@ class FlowView(QGraphicsView):
         factor = max(0.1 / current, min(factor, 3.0 / current))
         self.scale(factor, factor)
         self.zoomChanged.emit(self.zoom())
-        self.minimap.viewport().update()
+        self.minimap.update()
 
     def zoom_to_fit(self, rect: QRectF | None = None) -> None:
         target = rect if rect is not None else self.scene().itemsBoundingRect()
@@ -870,7 +954,7 @@ class FlowView(QGraphicsView):
         if self.zoom() > 1.25:
             self.zoom_by(1.25 / self.zoom())
         self.zoomChanged.emit(self.zoom())
-        self.minimap.refit()
+        self.minimap.update()
 
     def zoom_to_selection(self) -> None:
         items = self.scene().selectedItems()
@@ -923,7 +1007,7 @@ class FlowView(QGraphicsView):
             self._panning = event.position()
             self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
             self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
-            self.minimap.viewport().update()
+            self.minimap.update()
             return
         super().mouseMoveEvent(event)
 

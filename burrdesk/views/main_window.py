@@ -1106,6 +1106,7 @@ class MainWindow(QMainWindow):
     # --- validation and selection -----------------------------------------------------------
 
     def validate(self) -> None:
+        self._validate_timer.stop()  # this is the validation an edit had scheduled
         self.problems = validate_flow(self.model.document)
         self.problems_panel.set_problems(self.problems)
         self.scene.set_problems(self.problems)

@@ -33,3 +33,14 @@ def test_runs_of_large_flows_benchmark_prints_its_timings():
         timeout=300,
     ).stdout
     assert "list a page of 5 runs" in out and "read one run and its flow" in out
+
+
+def test_canvas_open_benchmark_prints_its_timings():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "canvas_open.py"), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    assert "500-node flow" in out and "open and first paint" in out
