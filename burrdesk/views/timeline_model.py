@@ -287,10 +287,13 @@ class RunsTreeModel(QAbstractItemModel):
             new_runs = self._db.runs_after(self._last_run_id, limit=RUN_PAGE)
         except RunDatabaseError:
             return
+        matching: set[int] = set()
+        if new_runs and self.flat:  # which new runs the filter lets through
+            matching = {r.run_id for r in self._read_page(self.TOP, 0)[:RUN_PAGE]}
         for run in new_runs:
             self._last_run_id = max(self._last_run_id, run.run_id)
             if self.flat:
-                if run in self._read_page(self.TOP, 0)[:RUN_PAGE]:
+                if run.run_id in matching:
                     self._insert(self.TOP, 0, run)
             elif run.parent_run_id is None:
                 self._insert(self.TOP, 0, run)

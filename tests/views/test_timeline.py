@@ -268,6 +268,21 @@ def test_runs_refresh_adds_new_runs_and_keeps_the_selection(qtbot, tmp_path):
     database.close()
 
 
+def test_a_filtered_runs_list_adds_only_new_runs_that_match(qtbot, tmp_path):
+    path = tmp_path / "filtered.db"
+    counter_app(path, "alpha-1").step()
+    database = RunDatabase(path, read_only=True)
+    model = RunsTreeModel()
+    model.set_database(database)
+    model.set_filter(search="alpha")
+    assert [model.run_at(r).app_id for r in range(model.rowCount())] == ["alpha-1"]
+    counter_app(path, "beta-1").step()
+    counter_app(path, "alpha-2").step()
+    model.refresh()
+    assert [model.run_at(r).app_id for r in range(model.rowCount())] == ["alpha-2", "alpha-1"]
+    database.close()
+
+
 # --- forks ---------------------------------------------------------------------------------------
 
 
