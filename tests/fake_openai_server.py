@@ -9,6 +9,7 @@ The requested model picks the behaviour:
   "slow"            answers after SLOW_SECONDS
   "garbage"         200 with a body that is not JSON
   "no-choices"      200 with JSON that has no choices
+  "no-stream-options"  400 when asked to stream with `stream_options` (older local servers)
 With "stream": true, the completion arrives as server-sent events, a word per chunk, then a
 usage chunk.
 """
@@ -93,6 +94,9 @@ class FakeOpenAI:
                         {"error": {"message": "Rate limit reached"}},
                         {"Retry-After": "0"},
                     )
+                    return
+                if model == "no-stream-options" and "stream_options" in body:
+                    self._json(400, {"error": {"message": "Unrecognized argument: stream_options"}})
                     return
                 if model == "slow":
                     time.sleep(SLOW_SECONDS)

@@ -132,11 +132,18 @@ class OpenAIChatClient:
         max_tokens: int | None,
         on_token: Callable[[str], None],
     ) -> tuple[str, str | None, dict[str, int] | None]:
-        stream = self._client.chat.completions.create(
-            **self._arguments(model, messages, temperature, max_tokens),
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        import openai
+
+        arguments = self._arguments(model, messages, temperature, max_tokens)
+        try:
+            stream = self._client.chat.completions.create(
+                **arguments, stream=True, stream_options={"include_usage": True}
+            )
+        except openai.BadRequestError as exc:
+            if "stream_options" not in str(exc):
+                raise
+            # Some local servers refuse the usage option: stream without token counts.
+            stream = self._client.chat.completions.create(**arguments, stream=True)
         parts: list[str] = []
         used_model, usage = None, None
         for chunk in stream:

@@ -63,6 +63,17 @@ def test_a_streamed_completion_arrives_token_by_token(openai_server):
     assert openai_server.requests[0]["body"]["stream"] is True
 
 
+def test_a_server_that_refuses_stream_options_still_streams(openai_server):
+    tokens = []
+    reply = complete(
+        OpenAIChatClient(base_url=openai_server.base_url),
+        model="no-stream-options",
+        on_token=tokens.append,
+    )
+    assert reply.text == "reply to: hello there" and len(tokens) == 4
+    assert [("stream_options" in r["body"]) for r in openai_server.requests] == [True, False]
+
+
 def test_an_llm_node_streams_and_records_text_model_usage_and_latency(openai_server, tmp_path):
     db_path = tmp_path / "runs.db"
     client = OpenAIChatClient(base_url=openai_server.base_url, api_key=GOOD_KEY)
