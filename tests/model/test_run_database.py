@@ -3,6 +3,7 @@
 import sqlite3
 
 import pytest
+from fork_recording import continue_fork
 
 from burrdesk.engine.state_codec import OpaqueValue
 from burrdesk.model.run_database import CheckpointPolicy, RunDatabase, RunDatabaseError
@@ -181,17 +182,6 @@ def test_fork_starts_from_a_step_with_edits_and_reads_history_from_its_parent(db
     )
     assert db.state_at(fork.run_id, 5) == {"count": 101}
     assert db.state_at(run_id, 5) == {"count": 6}
-
-
-def continue_fork(db, fork, steps):
-    """Records `steps` increments on a fork, from its starting state."""
-    state = db.state_at(fork.run_id, fork.parent_sequence_id)
-    writer = db.writer(fork.run_id)
-    for seq in range(fork.parent_sequence_id + 1, fork.parent_sequence_id + 1 + steps):
-        new = {**state, "count": state["count"] + 1}
-        writer.record_step(sequence_id=seq, action="increment", before=state, after=new)
-        state = new
-    return writer
 
 
 def test_runs_form_a_tree_of_forks(db):

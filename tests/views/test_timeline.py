@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from fork_recording import continue_fork
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView
@@ -286,17 +287,6 @@ def test_a_filtered_runs_list_adds_only_new_runs_that_match(qtbot, tmp_path):
 # --- forks ---------------------------------------------------------------------------------------
 
 
-def continue_fork(db, fork, steps):
-    """Records `steps` increments on a fork, as the engine would, from its starting state."""
-    state = db.state_at(fork.run_id, fork.parent_sequence_id)
-    writer = db.writer(fork.run_id)
-    for seq in range(fork.parent_sequence_id + 1, fork.parent_sequence_id + 1 + steps):
-        new = {**state, "count": state["count"] + 1}
-        writer.record_step(sequence_id=seq, action="increment", before=state, after=new)
-        state = new
-    writer.finish("completed")
-
-
 @pytest.fixture
 def forks_db(tmp_path):
     """A 10-step counter (count 1..10), a fork after step 4 set to 100 with 3 steps of its own,
@@ -308,9 +298,9 @@ def forks_db(tmp_path):
     with RunDatabase(path) as db:
         original = db.find_run("original").run_id
         fork = db.fork(original, 4, state={"count": 100}, app_id="fork")
-        continue_fork(db, fork, 3)
+        continue_fork(db, fork, 3).finish("completed")
         grandchild = db.fork(fork.run_id, 6, app_id="grandchild")
-        continue_fork(db, grandchild, 2)
+        continue_fork(db, grandchild, 2).finish("completed")
     counter_app(path, "later").step()
     return path, {"original": original, "fork": fork.run_id, "grandchild": grandchild.run_id}
 
