@@ -52,3 +52,8 @@ def resources_dir() -> Path:
 def examples_dir() -> Path:
     """The folder of example flows (`*.burrflow`) the palette lists."""
     return resources_dir() / "examples"
+
+
+def example_flows() -> list[Path]:
+    """The example flow files, by name: what the palette and the welcome page offer."""
+    return sorted(examples_dir().glob("*.burrflow"))

@@ -680,6 +680,15 @@ class FlowScene(QGraphicsScene):
             edge.problems = by_edge.get(edge.index, [])
             edge.update()
 
+    def set_highlight(self, node_id: str | None, kind: str = "running", *, keep: str = "") -> None:
+        """Outlines `node_id` as `kind` ("running" or "failed") and clears the others' outline,
+        except outlines of kind `keep` (a failed node stays red while a run goes on)."""
+        for item_id, item in self.nodes.items():
+            wanted = kind if item_id == node_id else None
+            if item.highlight != wanted and not (keep and item.highlight == keep):
+                item.highlight = wanted
+                item.update()
+
     def set_llm_echo(self, echo: bool) -> None:
         if echo != self.llm_echo:
             self.llm_echo = echo

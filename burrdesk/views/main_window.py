@@ -394,9 +394,8 @@ class MainWindow(QMainWindow):
         from burrdesk import resource_location
         from burrdesk.views.welcome_dialog import WelcomeDialog
 
-        examples = sorted(resource_location.examples_dir().glob(f"*{FILE_SUFFIX}"))
         dialog = WelcomeDialog(
-            examples,
+            resource_location.example_flows(),
             self.recent_files(),
             show_at_startup=settings().value("welcome/show", True, bool),
             parent=self,
@@ -1090,11 +1089,7 @@ class MainWindow(QMainWindow):
         menu.popup(screen_pos)
 
     def _highlight_active(self, node_id: str) -> None:
-        for item_id, item in self.scene.nodes.items():
-            wanted = "running" if item_id == node_id else None
-            if item.highlight != wanted and item.highlight != "failed":
-                item.highlight = wanted
-                item.update()
+        self.scene.set_highlight(node_id, keep="failed")
 
     def _highlight_failed(self, node_id: str, detail: str) -> None:
         item = self.scene.nodes.get(node_id)

@@ -73,13 +73,7 @@ class RecordedFlowView(QWidget):
 
     def show_step(self, action: str | None, failed: bool = False) -> None:
         """Outlines the node of the selected step (red when the step failed)."""
-        for node_id, item in self.scene.nodes.items():
-            wanted = None
-            if node_id == action:
-                wanted = "failed" if failed else "running"
-            if item.highlight != wanted:
-                item.highlight = wanted
-                item.update()
+        self.scene.set_highlight(action, "failed" if failed else "running")
 
     def set_visits(self, nodes: dict[str, int], edges: dict[str, int]) -> None:
         self.scene.set_visits(nodes, edges)

@@ -87,7 +87,7 @@ class Palette(QWidget):
         layout.addWidget(examples_heading)
         self.examples = QListWidget(self)
         self.examples.setObjectName("exampleList")
-        for path in sorted(EXAMPLES_DIR.glob("*.burrflow")):
+        for path in resource_location.example_flows():
             item = QListWidgetItem(theme.icon("open"), path.stem.replace("_", " "))
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(f"Open {path.name}")

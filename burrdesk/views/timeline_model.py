@@ -547,19 +547,13 @@ class StepsTableModel(QAbstractTableModel):
             return
         self._fork_point = run.parent_sequence_id
         row = 0
-        for segment in lineage:
-            if segment.inherited:
-                part = _Part(segment.run_id, segment.first_sequence_id, segment.last_sequence_id)
-                part.start_row, part.count, row = row, segment.step_count, row + segment.step_count
-                self._parts.append(part)
-        own = _Part(run.run_id, run.first_sequence_id, None, row, run.step_count)
-        self._parts.append(own)
-        contiguous = all(
-            part.first is not None
-            and part.last is not None
-            and part.last - part.first + 1 == part.count
-            for part in self._parts[:-1]
-        ) and (
+        inherited = [segment for segment in lineage if segment.inherited]
+        for segment in inherited:
+            part = _Part(segment.run_id, segment.first_sequence_id, segment.last_sequence_id)
+            part.start_row, part.count, row = row, segment.step_count, row + segment.step_count
+            self._parts.append(part)
+        self._parts.append(_Part(run.run_id, run.first_sequence_id, None, row, run.step_count))
+        contiguous = all(segment.contiguous for segment in inherited) and (
             run.first_sequence_id is None
             or run.last_sequence_id - run.first_sequence_id + 1 == run.step_count  # type: ignore[operator]
         )
