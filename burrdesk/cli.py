@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from burrdesk import __version__
-
-EXIT_USAGE = 2
+from burrdesk.cli_error import EXIT_USAGE, CliError
 
 _CAPABILITIES = """\
 burrdesk {version}: a workbench for Burr-style state-machine applications.
@@ -35,10 +34,6 @@ Available now:
   * the desktop app: burrdesk [FLOW.burrflow | RUNS.db], burrdesk --screenshot OUT.png [PATH]
       design flows, run them live, browse, diff and rewind (fork) every recorded step
 """
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one sentence, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,7 +236,7 @@ def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
 
 
 def _dump_json(value: Any) -> None:
-    from burrdesk.engine.state_codec import to_jsonable
+    from burrdesk.model.state_codec import to_jsonable
 
     print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
 
@@ -308,6 +303,6 @@ def _print_state(database: Any, run_id: int, sequence_id: int, as_json: bool) ->
 
 
 def _jsonable(value: Any) -> Any:
-    from burrdesk.engine.state_codec import to_jsonable
+    from burrdesk.model.state_codec import to_jsonable
 
     return to_jsonable(value)

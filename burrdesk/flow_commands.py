@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from burrdesk.cli import CliError
-from burrdesk.engine.state_codec import to_jsonable
+from burrdesk.cli_error import CliError
 from burrdesk.model.flow_document import FlowDocument, FlowFileError, load_flow
 from burrdesk.model.flow_validation import Problem, errors, validate_flow
+from burrdesk.model.state_codec import to_jsonable
 from burrdesk.model.state_delta import changed_keys, compute_delta
 
 EXIT_ACTION_FAILED = 1
@@ -160,6 +160,7 @@ class _NeedsInput(Exception):
 
 def run_command(args: argparse.Namespace) -> int:
     from burrdesk.engine.flow_compiler import FlowCompileError, compile_flow
+    from burrdesk.engine.llm_clients import chat_client_for
     from burrdesk.model.data_location import default_database_path
     from burrdesk.model.llm_settings import load_llm_settings
     from burrdesk.model.run_database import RunDatabaseError
@@ -181,7 +182,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(settings.describe(), flush=True)
     try:
         app = compile_flow(
-            document, db_path=db_path, project=args.project, llm_client=settings.client()
+            document, db_path=db_path, project=args.project, llm_client=chat_client_for(settings)
         )
     except (FlowCompileError, RunDatabaseError) as error:
         raise CliError(str(error)) from None

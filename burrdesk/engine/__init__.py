@@ -23,8 +23,8 @@ from burrdesk.engine.application import (
 )
 from burrdesk.engine.conditions import Condition, default, expr, lmda, safe_expr, when
 from burrdesk.engine.graph import ApplicationGraph, Graph, GraphBuilder, GraphError, Transition
-from burrdesk.engine.restricted_expression import ExpressionError
 from burrdesk.engine.state import State
+from burrdesk.model.restricted_expression import ExpressionError
 
 __all__ = [
     "Action",

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from burrdesk.engine.actions import Function
-from burrdesk.engine.restricted_expression import compile_expression
 from burrdesk.engine.state import State
+from burrdesk.model.restricted_expression import compile_expression
 
 _OPERATORS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
     "eq": ("==", lambda a, b: a == b),

@@ -10,7 +10,7 @@ from typing import Any
 
 from burrdesk.engine.conditions import Condition
 from burrdesk.engine.graph import ApplicationGraph
-from burrdesk.engine.state_codec import to_jsonable
+from burrdesk.model.state_codec import to_jsonable
 
 
 def describe_condition(condition: Condition) -> dict[str, Any]:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from burrdesk.engine.graph_description import describe_condition
-from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
-from burrdesk.engine.state_codec import to_jsonable
 from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
 from burrdesk.model.flow_layout import apply_layout
 from burrdesk.model.recorded_flow import condition_from_description
+from burrdesk.model.restricted_expression import ExpressionError, compile_expression
+from burrdesk.model.state_codec import to_jsonable
 
 _BUILDER_NAMES = ("build_application", "application", "build_app", "app", "build")
 

@@ -13,14 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from burrdesk.engine.llm_action import ChatReply, LlmCallError
+from burrdesk.model.llm_settings import OPENAI_BASE_URL, needs_key
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_BACKOFF = 8.0
-
-
-def needs_key(base_url: str | None) -> bool:
-    """OpenAI's own endpoint needs a key; a local or self-hosted server usually does not."""
-    return not base_url or "api.openai.com" in base_url
 
 
 class OpenAIChatClient:

@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 
 from burrdesk.engine.lifecycle import PostRunStepHook
 from burrdesk.engine.state import State
-from burrdesk.engine.state_codec import dumps
+from burrdesk.model.state_codec import dumps
 
 
 class PersistedStateData(TypedDict):

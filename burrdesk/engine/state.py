@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from burrdesk.engine.state_codec import from_jsonable, to_jsonable
+from burrdesk.model.state_codec import from_jsonable, to_jsonable
 
 _MISSING = object()
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
+from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError, burr_persister_tables
 from burrdesk.model.run_database_schema import FORMAT_MARKER
 

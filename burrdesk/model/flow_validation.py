@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
 from burrdesk.model.flow_document import NODE_KINDS, FlowDocument, FlowNode
+from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 
 Severity = Literal["error", "warning"]
 

@@ -17,12 +17,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from burrdesk.engine.llm_action import ChatClient, EchoChatClient
-from burrdesk.engine.openai_chat_client import OPENAI_BASE_URL, OpenAIChatClient, needs_key
 from burrdesk.model.data_location import user_data_dir
 
 KEY_VARIABLE = "OPENAI_API_KEY"
 SETTINGS_FILE = "llm.json"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def needs_key(base_url: str | None) -> bool:
+    """OpenAI's own endpoint needs a key; a local or self-hosted server usually does not."""
+    return not base_url or "api.openai.com" in base_url
 
 
 class LlmSettings(BaseModel):
@@ -56,13 +60,6 @@ class LlmSettings(BaseModel):
         if needs_key(self.base_url.strip() or None) and not self.key(environ):
             return "echo"
         return "live"
-
-    def client(self, environ: Mapping[str, str] | None = None) -> ChatClient:
-        if self.mode(environ) == "echo":
-            return EchoChatClient()
-        return OpenAIChatClient(
-            base_url=self.endpoint, api_key=self.key(environ), timeout=self.timeout
-        )
 
     def describe(self, environ: Mapping[str, str] | None = None) -> str:
         """One line for the status bar: what LLM nodes will talk to."""

@@ -20,7 +20,6 @@ from typing import Any
 
 import sqlite_utils
 
-from burrdesk.engine.state_codec import dumps, loads
 from burrdesk.model.run_database_schema import (
     FORMAT_MARKER,
     MIGRATIONS,
@@ -28,8 +27,9 @@ from burrdesk.model.run_database_schema import (
     SCHEMA_VERSION,
     ensure_indexes,
 )
-from burrdesk.model.run_records import LineageSegment, RunRecord, StateDiff, StepRecord
-from burrdesk.model.state_delta import apply_delta, compute_delta, diff_states
+from burrdesk.model.run_records import LineageSegment, RunRecord, StepRecord
+from burrdesk.model.state_codec import dumps, loads
+from burrdesk.model.state_delta import StateDiff, apply_delta, compute_delta, diff_states
 
 _RUN_COLUMNS = (
     "run_id, project, app_id, partition_key, status, entrypoint, graph, flow, created_at, "

@@ -1,4 +1,4 @@
-"""Records read from a run database: runs, steps and state diffs (pydantic models).
+"""Records read from a run database: runs and steps (pydantic models).
 
 These are what the CLI prints and the timeline shows. They are built per page of rows, never for
 a whole table, so their validation cost stays proportional to what is on screen.
@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from burrdesk.engine.state_codec import dumps, loads
+from burrdesk.model.state_codec import dumps, loads
+from burrdesk.model.state_delta import changed_keys
 
 RunStatus = Literal["created", "running", "completed", "failed", "stopped", "interrupted"]
 StepStatus = Literal["completed", "failed", "running"]
@@ -113,24 +114,4 @@ class StepRecord(BaseModel):
 
     @property
     def changed_keys(self) -> list[str]:
-        from burrdesk.model.state_delta import changed_keys
-
         return changed_keys(self.delta)
-
-
-class KeyChange(BaseModel):
-    key: str
-    old: Any
-    new: Any
-
-
-class StateDiff(BaseModel):
-    """How one state differs from another."""
-
-    added: dict[str, Any] = Field(default_factory=dict)
-    removed: dict[str, Any] = Field(default_factory=dict)
-    changed: list[KeyChange] = Field(default_factory=list)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)

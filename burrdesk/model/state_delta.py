@@ -12,9 +12,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from burrdesk.model.run_records import KeyChange, StateDiff
+from pydantic import BaseModel, Field
 
 Delta = dict[str, Any]
+
+
+class KeyChange(BaseModel):
+    key: str
+    old: Any
+    new: Any
+
+
+class StateDiff(BaseModel):
+    """How one state differs from another."""
+
+    added: dict[str, Any] = Field(default_factory=dict)
+    removed: dict[str, Any] = Field(default_factory=dict)
+    changed: list[KeyChange] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
 
 
 def _is_internal(key: str) -> bool:

@@ -61,7 +61,7 @@ def _set_window_icon(app: Any) -> None:
     """The app icon (packaging/burrdesk.svg, shipped beside the resources in a bundle)."""
     from PySide6.QtGui import QIcon
 
-    from burrdesk import resource_location
+    from burrdesk.model import resource_location
 
     icon = resource_location.resources_dir().parent / "packaging" / "burrdesk.svg"
     if icon.is_file():

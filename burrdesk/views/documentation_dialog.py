@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from burrdesk import resource_location
+from burrdesk.model import resource_location
 
 
 def readme_path() -> Path | None:

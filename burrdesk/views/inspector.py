@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
 from burrdesk.model.flow_validation import Problem
+from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 from burrdesk.views.code_editor import CodeEditor
 from burrdesk.views.flow_editor_model import FlowEditorModel
 from burrdesk.views.undo_commands import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk.engine.llm_clients import chat_client_for
 from burrdesk.model.data_location import user_data_dir
 from burrdesk.model.flow_document import (
     FILE_SUFFIX,
@@ -369,8 +371,8 @@ class MainWindow(QMainWindow):
         """What an app started without a file shows: on a first launch (an empty default run
         database) demo runs are recorded and the chatbot example opens; the default database
         is shown in the timeline; the welcome page opens unless turned off."""
-        from burrdesk import resource_location
-        from burrdesk.demo_runs import needs_demo_runs, seed_demo_runs
+        from burrdesk.engine.demo_runs import needs_demo_runs, seed_demo_runs
+        from burrdesk.model import resource_location
 
         db_path = self.run_database_path()
         examples = resource_location.examples_dir()
@@ -391,7 +393,7 @@ class MainWindow(QMainWindow):
             self.show_welcome()
 
     def show_welcome(self) -> None:
-        from burrdesk import resource_location
+        from burrdesk.model import resource_location
         from burrdesk.views.welcome_dialog import WelcomeDialog
 
         dialog = WelcomeDialog(
@@ -435,7 +437,7 @@ class MainWindow(QMainWindow):
         echo = llm_settings.mode() == "echo"
         self.scene.set_llm_echo(echo)
         self.recorded.scene.set_llm_echo(echo)
-        self.run_panel.llm_client_factory = self.llm_settings.client
+        self.run_panel.llm_client_factory = functools.partial(chat_client_for, llm_settings)
 
     def open_settings(self) -> bool:
         """The Settings dialog; saving applies and stores the settings (False when cancelled)."""

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.engine.state_codec import to_jsonable
 from burrdesk.model.run_records import RunRecord, StepRecord
+from burrdesk.model.state_codec import to_jsonable
 from burrdesk.views.code_editor import CodeEditor
 
 TRANSITIONS_CHOOSE = "(what the transitions choose)"

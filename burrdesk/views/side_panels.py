@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk import resource_location
+from burrdesk.model import resource_location
 from burrdesk.model.flow_document import NODE_KINDS
 from burrdesk.model.flow_validation import Problem
 from burrdesk.model.node_templates import KIND_DESCRIPTIONS

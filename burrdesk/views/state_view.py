@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.engine.state_codec import OpaqueValue, to_jsonable
-from burrdesk.model.run_records import StateDiff
+from burrdesk.model.state_codec import OpaqueValue, to_jsonable
+from burrdesk.model.state_delta import StateDiff
 from burrdesk.views import theme as themes
 from burrdesk.views.theme import Theme
 

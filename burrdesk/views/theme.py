@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-from burrdesk import resource_location
+from burrdesk.model import resource_location
 
 
 @dataclass(frozen=True)

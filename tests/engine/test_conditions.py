@@ -3,7 +3,7 @@
 import pytest
 
 from burrdesk.engine import Condition, State, default, expr, when
-from burrdesk.engine.restricted_expression import ExpressionError
+from burrdesk.model.restricted_expression import ExpressionError
 
 
 def test_default_is_always_true():

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from burrdesk.engine import State
-from burrdesk.engine.state_codec import OpaqueValue
+from burrdesk.model.state_codec import OpaqueValue
 
 
 def test_update_returns_new_state_and_leaves_old_untouched():

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from burrdesk.cli import main
 from burrdesk.engine.flow_export import export_python
 from burrdesk.engine.llm_action import EchoChatClient
+from burrdesk.engine.llm_clients import chat_client_for
 from burrdesk.engine.openai_chat_client import OpenAIChatClient
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.llm_settings import LlmSettings, load_llm_settings, save_llm_settings
@@ -21,7 +22,7 @@ NO_ENV: dict[str, str] = {}
 def test_echo_without_a_key_or_a_local_endpoint():
     settings = LlmSettings()
     assert settings.mode(NO_ENV) == "echo"
-    assert isinstance(settings.client(NO_ENV), EchoChatClient)
+    assert isinstance(chat_client_for(settings, NO_ENV), EchoChatClient)
     assert settings.describe(NO_ENV) == "LLM: echo mode (no API key or local endpoint)"
 
 
@@ -32,7 +33,7 @@ def test_a_key_or_a_local_server_makes_it_live_and_the_environment_wins():
     assert keyed.key_source({"OPENAI_API_KEY": "sk-env"}) == "environment"
     local = LlmSettings(base_url="http://127.0.0.1:11434/v1/")
     assert local.mode(NO_ENV) == "live"
-    client = local.client(NO_ENV)
+    client = chat_client_for(local, NO_ENV)
     assert isinstance(client, OpenAIChatClient) and client.base_url == "http://127.0.0.1:11434/v1"
     assert local.describe(NO_ENV) == "LLM: http://127.0.0.1:11434/v1"
     forced = LlmSettings(base_url="http://127.0.0.1:11434/v1", echo=True)

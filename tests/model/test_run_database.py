@@ -5,9 +5,9 @@ import sqlite3
 import pytest
 from fork_recording import continue_fork
 
-from burrdesk.engine.state_codec import OpaqueValue
 from burrdesk.model.run_database import CheckpointPolicy, RunDatabase, RunDatabaseError
 from burrdesk.model.run_database_schema import SCHEMA_VERSION
+from burrdesk.model.state_codec import OpaqueValue
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from burrdesk.demo_runs import CHAT_TURNS, needs_demo_runs
+from burrdesk.engine.demo_runs import CHAT_TURNS, needs_demo_runs
 from burrdesk.model.run_database import RunDatabase
 from burrdesk.views.main_window import MainWindow, settings
 

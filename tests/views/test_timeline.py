@@ -9,9 +9,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView
 
 from burrdesk.engine import ApplicationBuilder, State, action, default, expr
-from burrdesk.engine.state_codec import OpaqueValue
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.model.run_records import KeyChange, StateDiff
+from burrdesk.model.state_codec import OpaqueValue
+from burrdesk.model.state_delta import KeyChange, StateDiff
 from burrdesk.views import theme
 from burrdesk.views.state_view import CHUNK, DiffView, StateTreeView
 from burrdesk.views.timeline_model import STEP_PAGE, RunsTreeModel, StepsTableModel

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from burrdesk import resource_location
+from burrdesk.model import resource_location
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_resources(folder: Path) -> Path:
@@ -49,14 +49,18 @@ def test_an_installed_package_uses_the_resources_inside_it(monkeypatch, tmp_path
     inside = make_resources(package / "resources")
     # Another distribution's top-level `resources` folder, without our themes and icons.
     (tmp_path / "site-packages" / "resources" / "images").mkdir(parents=True)
-    monkeypatch.setattr(resource_location, "__file__", str(package / "resource_location.py"))
+    monkeypatch.setattr(
+        resource_location, "__file__", str(package / "model" / "resource_location.py")
+    )
     assert resource_location.resources_dir() == inside
 
 
 def test_missing_resources_say_where_they_were_looked_for(monkeypatch, tmp_path, not_frozen):
     package = tmp_path / "site-packages" / "burrdesk"
     package.mkdir(parents=True)
-    monkeypatch.setattr(resource_location, "__file__", str(package / "resource_location.py"))
+    monkeypatch.setattr(
+        resource_location, "__file__", str(package / "model" / "resource_location.py")
+    )
     with pytest.raises(FileNotFoundError, match="cannot find its resources") as raised:
         resource_location.resources_dir()
     assert str(package / "resources") in str(raised.value)
@@ -68,7 +72,7 @@ def test_the_module_does_not_import_qt():
         [
             sys.executable,
             "-c",
-            "import sys, burrdesk.resource_location as r; r.examples_dir(); "
+            "import sys, burrdesk.model.resource_location as r; r.examples_dir(); "
             "print(sorted(m for m in sys.modules if m.startswith('PySide6')))",
         ],
         capture_output=True,

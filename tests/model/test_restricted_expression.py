@@ -2,7 +2,7 @@
 
 import pytest
 
-from burrdesk.engine.restricted_expression import ExpressionError, compile_expression
+from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 
 
 @pytest.mark.parametrize(

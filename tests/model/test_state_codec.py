@@ -5,7 +5,7 @@ import datetime
 
 from pydantic import BaseModel
 
-from burrdesk.engine.state_codec import TAG, OpaqueValue, dumps, from_jsonable, loads, to_jsonable
+from burrdesk.model.state_codec import TAG, OpaqueValue, dumps, from_jsonable, loads, to_jsonable
 
 
 class Point(BaseModel):

@@ -26,7 +26,7 @@ def candidate_dirs() -> list[Path]:
     bundle = getattr(sys, "_MEIPASS", None)
     if getattr(sys, "frozen", False) and bundle:
         candidates.append(Path(bundle) / "resources")
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the burrdesk package; this file is in model/
     candidates.append(package.parent / "resources")
     candidates.append(package / "resources")
     return candidates
