@@ -40,7 +40,7 @@ def main() -> None:
         window.show()
         app.processEvents()
         start = time.perf_counter()
-        window.open_path(EXAMPLE, ask=False)
+        window.files.open_path(EXAMPLE, ask=False)
         for _ in range(3):
             app.processEvents()
         window.grab()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from burrdesk.model.flow_document import FlowDocument  # noqa: E402
 from burrdesk.model.run_database import RunDatabase  # noqa: E402
-from burrdesk.views.run_worker import RunController  # noqa: E402
+from burrdesk.views.run.run_worker import RunController  # noqa: E402
 
 TICK_MS = 10
 

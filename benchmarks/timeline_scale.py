@@ -29,7 +29,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from run_database_scale import generate  # noqa: E402
 
-from burrdesk.views.timeline_panel import TimelinePanel  # noqa: E402
+from burrdesk.views.timeline.timeline_panel import TimelinePanel  # noqa: E402
 
 
 def rss_mb() -> float:

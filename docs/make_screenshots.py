@@ -44,15 +44,15 @@ def main() -> int:
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*SCREENSHOT_SIZE)
     window.show()
-    window.start_up()
+    window.help.start_up()
     for _ in range(5):
         app.processEvents()
     _with_welcome(window, window.grab()).save(str(OUT / "welcome.png"))
-    window.welcome.close()
+    window.help.welcome.close()
 
     # The chatbot, two messages in, waiting for the third.
-    panel = window.run_panel
-    window.run_action.trigger()
+    panel = window.run.panel
+    window.run.run_action.trigger()
     for message in ("Hi! What is burrdesk for?", "Can I rewind this chat?"):
         wait_until(app, lambda: panel.input_box.isVisible() and "prompt" in panel.input_fields)
         panel.input_fields["prompt"].setText(message)
@@ -60,8 +60,8 @@ def main() -> int:
         wait_until(app, lambda: not panel.input_box.isVisible())
     wait_until(app, lambda: panel.input_box.isVisible())
     panel.input_fields["prompt"].setText("What happens on a fork?")
-    window.run_dock.raise_()
-    window.resizeDocks([window.run_dock], [380], Qt.Orientation.Vertical)
+    window.run.dock.raise_()
+    window.resizeDocks([window.run.dock], [380], Qt.Orientation.Vertical)
     window.scene.select_only("ai_response")
     for _ in range(5):
         app.processEvents()
@@ -71,9 +71,9 @@ def main() -> int:
     panel.close_run()
 
     # The failed order run's fork, nested under it, on the timeline.
-    timeline = window.timeline
-    window.timeline_dock.raise_()
-    window.resizeDocks([window.timeline_dock], [470], Qt.Orientation.Vertical)
+    timeline = window.timeline.panel
+    window.timeline.dock.raise_()
+    window.resizeDocks([window.timeline.dock], [470], Qt.Orientation.Vertical)
     order_runs = [
         timeline.runs_model.run_at(r)
         for r in range(timeline.runs_model.rowCount())
@@ -84,7 +84,7 @@ def main() -> int:
     timeline.select_step(1)
     for _ in range(5):
         app.processEvents()
-    window.recorded.view.zoom_to_fit()
+    window.canvas.recorded.view.zoom_to_fit()
     window.grab().save(str(OUT / "timeline-fork.png"))
     window.close()
     print(f"Saved welcome.png, chatbot-conversation.png and timeline-fork.png in {OUT}.")

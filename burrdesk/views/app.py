@@ -20,7 +20,8 @@ def run_app(
     from PySide6.QtWidgets import QApplication
 
     from burrdesk.views import theme
-    from burrdesk.views.main_window import MainWindow, settings
+    from burrdesk.views.app_settings import settings
+    from burrdesk.views.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("burrdesk")
@@ -30,10 +31,10 @@ def run_app(
     chosen = theme_name or str(settings().value("theme", "light"))
     theme.apply_theme(app, "dark" if chosen == "dark" else "light")
     window = MainWindow()
-    window.theme_action.setChecked(chosen == "dark")
+    window.appearance.theme_action.setChecked(chosen == "dark")
     if path is None:
-        window.start_up()
-    opened = path is None or window.open_path(path, ask=False)
+        window.help.start_up()
+    opened = path is None or window.files.open_path(path, ask=False)
     if not opened and screenshot is not None:
         print(f"burrdesk: cannot open {path}.", file=sys.stderr)
         return 2
@@ -73,7 +74,7 @@ def _with_welcome(window: Any, image: Any) -> Any:
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QColor, QPainter
 
-    welcome = getattr(window, "welcome", None)
+    welcome = window.help.welcome
     if welcome is None or not welcome.isVisible():
         return image
     page = welcome.grab()

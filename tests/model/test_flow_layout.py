@@ -351,7 +351,7 @@ def test_gaps_set_the_spacing():
 
 def test_node_size_counts_the_keys_a_card_lists():
     """The layout's card size is the size the canvas draws (one row of keys: 74 px)."""
-    from burrdesk.views.flow_canvas import node_height
+    from burrdesk.views.canvas.card_style import node_height
 
     assert node_size(FlowNode(id="a", kind="python")) == (220.0, 74.0)
     three = FlowNode(id="a", kind="python", reads=["x", "y", "z"])

@@ -19,6 +19,6 @@ def window(qtbot, data_dir):
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.run_panel.close_run()
-    win.timeline.close_database()
+    win.run.panel.close_run()
+    win.timeline.panel.close_database()
     win.undo_stack.setClean()

@@ -11,7 +11,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from burrdesk.model.flow_document import load_flow
-from burrdesk.views.flow_canvas import NODE_KIND_MIME, EdgeItem
+from burrdesk.views.canvas.edge_item import EdgeItem
+from burrdesk.views.canvas.flow_view import NODE_KIND_MIME
 from burrdesk.views.main_window import MainWindow
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
@@ -19,7 +20,7 @@ EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
 
 def drop_kind(window, kind, view_point):
     """Sends the drag-enter and drop a palette drag delivers, with the palette's own MIME data."""
-    kinds = window.palette.kinds
+    kinds = window.node_palette.panel.kinds
     item = next(
         kinds.item(i)
         for i in range(kinds.count())
@@ -71,11 +72,11 @@ def drag_connection(qtbot, window, source_id, target_id):
 
 def test_empty_window_explains_itself(window):
     assert "burrdesk" in window.windowTitle()
-    assert window.problems_panel.topLevelItem(0).text(2).startswith("the flow has no nodes") or (
-        "no nodes" in window.problems_panel.topLevelItem(0).text(2)
+    assert window.problems.panel.topLevelItem(0).text(2).startswith("the flow has no nodes") or (
+        "no nodes" in window.problems.panel.topLevelItem(0).text(2)
     )
-    page = window.inspector.pages.currentWidget()
-    assert page is window.inspector.flow_page
+    page = window.inspector.panel.pages.currentWidget()
+    assert page is window.inspector.panel.flow_page
 
 
 def test_create_a_flow_by_dragging_two_nodes_and_connecting_them(qtbot, window):
@@ -103,7 +104,7 @@ def test_create_a_flow_by_dragging_two_nodes_and_connecting_them(qtbot, window):
 
 
 def test_moving_nodes_is_one_undo_step_with_a_readable_text(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     item = window.scene.nodes["increment"]
     before = tuple(window.model.node("increment").position)
     view = window.view
@@ -127,10 +128,10 @@ def test_moving_nodes_is_one_undo_step_with_a_readable_text(qtbot, window):
 
 
 def test_edit_code_in_the_inspector_then_undo_and_redo(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("increment")
-    page = window.inspector.node_page
-    assert window.inspector.pages.currentWidget() is page
+    page = window.inspector.panel.node_page
+    assert window.inspector.panel.pages.currentWidget() is page
     editor = page.code
     editor.setFocus()
     editor.selectAll()
@@ -150,27 +151,27 @@ def test_edit_code_in_the_inspector_then_undo_and_redo(qtbot, window):
 
 
 def test_a_broken_edit_shows_up_in_the_problems_panel_and_on_the_node(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("increment")
-    editor = window.inspector.node_page.code
+    editor = window.inspector.panel.node_page.code
     editor.set_text("def increment(state):\n    return state.update(count=\n")
     editor.editingFinished.emit()
-    qtbot.waitUntil(lambda: window.problems_panel.problem_count()[0] == 1, timeout=2000)
-    row = window.problems_panel.topLevelItem(0)
+    qtbot.waitUntil(lambda: window.problems.panel.problem_count()[0] == 1, timeout=2000)
+    row = window.problems.panel.topLevelItem(0)
     assert "does not parse" in row.text(2) and "increment" in row.text(1)
     assert window.scene.nodes["increment"].problems
     window.scene.clearSelection()
-    window.problems_panel.itemActivated.emit(row, 0)
+    window.problems.panel.itemActivated.emit(row, 0)
     assert window.scene.selected_node_ids() == ["increment"]
     window.undo_stack.undo()
-    qtbot.waitUntil(lambda: window.problems_panel.problem_count() == (0, 0), timeout=2000)
+    qtbot.waitUntil(lambda: window.problems.panel.problem_count() == (0, 0), timeout=2000)
 
 
 def test_edit_a_condition_with_live_validation_and_undo(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only(edge_index=0)
-    page = window.inspector.edge_page
-    assert window.inspector.pages.currentWidget() is page
+    page = window.inspector.panel.edge_page
+    assert window.inspector.panel.pages.currentWidget() is page
     assert page.route.text() == "increment  →  increment"
     page.expression.setFocus()
     page.expression.clear()
@@ -187,13 +188,13 @@ def test_edit_a_condition_with_live_validation_and_undo(qtbot, window):
 
 
 def test_reorder_the_transitions_leaving_a_node_with_undo(qtbot, window):
-    window.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
     routes = lambda: [  # noqa: E731
         e.target for e in window.model.document.edges if e.source == "classify"
     ]
     assert routes() == ["escalate", "archive", "draft_reply"]
     window.scene.select_only(edge_index=2)  # classify → archive, tried second
-    page = window.inspector.edge_page
+    page = window.inspector.panel.edge_page
     assert page.order.text().startswith("Tried 2 of 3 from classify")
     QTest.mouseClick(page.earlier_button, Qt.MouseButton.LeftButton)
     assert routes() == ["archive", "escalate", "draft_reply"]
@@ -211,20 +212,20 @@ def test_reorder_the_transitions_leaving_a_node_with_undo(qtbot, window):
 
 
 def test_save_and_reopen_gives_the_identical_document(qtbot, window, tmp_path):
-    window.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
     window.scene.nudge_selection(0, 0)
     window.scene.select_only("classify")
     window.scene.nudge_selection(20, 0)
     target = tmp_path / "copy.burrflow"
-    assert window._write(target)
+    assert window.files.write_to(target)
     assert not window.isWindowModified()
     saved = window.model.document
-    window.new_flow()
+    window.files.new_flow()
     assert window.model.node_ids() == []
-    assert window.open_path(target)
+    assert window.files.open_path(target)
     assert window.model.document == saved
     assert window.windowTitle().startswith("copy.burrflow")
-    assert str(target.resolve()) in window.recent_files()
+    assert str(target.resolve()) in window.files.recent_files()
 
 
 def test_open_a_file_by_dropping_it_on_the_window(qtbot, window):
@@ -255,7 +256,7 @@ def test_open_a_file_by_dropping_it_on_the_window(qtbot, window):
 
 
 def test_unsaved_changes_prompt_before_closing(qtbot, window, monkeypatch):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("increment")
     window.scene.nudge_selection(20, 0)
     asked = []
@@ -271,7 +272,7 @@ def test_unsaved_changes_prompt_before_closing(qtbot, window, monkeypatch):
 
 
 def test_delete_nudge_copy_paste_and_select_all(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("report")
     window.view.setFocus()
     x, y = window.model.node("report").position
@@ -281,21 +282,21 @@ def test_delete_nudge_copy_paste_and_select_all(qtbot, window):
     assert window.undo_stack.undoText() == "Move 1 node"
     window.undo_stack.undo()
     assert window.model.node("report").position == (x, y)
-    window.copy()
-    window.paste()
+    window.editing.copy()
+    window.editing.paste()
     assert "report_2" in window.model.node_ids()
     assert window.model.node("report_2").code.startswith("def report_2(")
     QTest.keyClick(window.view, Qt.Key.Key_Delete)
     assert "report_2" not in window.model.node_ids()
     assert window.undo_stack.undoText() == "Delete 1 node"
-    window.select_all()
+    window.editing.select_all()
     assert len(window.scene.selected_node_ids()) == 3
 
 
 def test_tab_opens_the_add_node_popup_and_typing_filters_it(qtbot, window):
     window.view.setFocus()
     QTest.keyClick(window.view, Qt.Key.Key_Tab)
-    popup = window.add_node_popup
+    popup = window.editing.add_node_popup
     qtbot.waitUntil(popup.isVisible, timeout=2000)
     QTest.keyClicks(popup.search, "llm")
     QTest.keyClick(popup.search, Qt.Key.Key_Return)
@@ -304,11 +305,11 @@ def test_tab_opens_the_add_node_popup_and_typing_filters_it(qtbot, window):
 
 
 def test_auto_layout_places_nodes_left_to_right_and_undoes(qtbot, window):
-    window.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "email_assistant.burrflow", ask=False)
     for node_id in window.model.node_ids():
         window.model.move_nodes({node_id: (0.0, 0.0)})
     window.undo_stack.clear()
-    window.auto_layout()
+    window.canvas.auto_layout()
     positions = {n.id: n.position for n in window.model.document.nodes}
     assert positions["receive_email"][0] < positions["classify"][0] < positions["draft_reply"][0]
     rects = [item.sceneBoundingRect() for item in window.scene.nodes.values()]
@@ -320,33 +321,33 @@ def test_auto_layout_places_nodes_left_to_right_and_undoes(qtbot, window):
 
 def test_the_500_node_example_opens_and_lays_out(qtbot, window):
     path = EXAMPLES / "large_flow_500.burrflow"
-    assert window.open_path(path, ask=False)
+    assert window.files.open_path(path, ask=False)
     assert len(window.scene.nodes) == 500
-    window.auto_layout()
+    window.canvas.auto_layout()
     qtbot.wait(10)
     assert len({tuple(n.position) for n in window.model.document.nodes}) == 500
 
 
 def test_export_python_mermaid_png_and_svg(window, tmp_path):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    assert window.export_to("python", tmp_path / "app.py")
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    assert window.files.export_to("python", tmp_path / "app.py")
     assert "from burr.core import" in (tmp_path / "app.py").read_text()
-    assert window.export_to("mermaid", tmp_path / "flow.mmd")
+    assert window.files.export_to("mermaid", tmp_path / "flow.mmd")
     assert (tmp_path / "flow.mmd").read_text().startswith("flowchart LR")
-    assert window.export_to("png", tmp_path / "flow.png")
+    assert window.files.export_to("png", tmp_path / "flow.png")
     image = QImage(str(tmp_path / "flow.png"))
     assert image.width() > 400 and image.height() > 100
-    assert window.export_to("svg", tmp_path / "flow.svg")
+    assert window.files.export_to("svg", tmp_path / "flow.svg")
     assert "<svg" in (tmp_path / "flow.svg").read_text()
 
 
 def test_settings_remember_theme_and_geometry(qtbot, window):
-    window.theme_action.setChecked(True)
-    window.toggle_theme()
+    window.appearance.theme_action.setChecked(True)
+    window.appearance.toggle_theme()
     window.close()
     again = MainWindow()
     qtbot.addWidget(again)
-    assert again.theme_action.isChecked()
+    assert again.appearance.theme_action.isChecked()
 
 
 def test_screenshot_command_writes_a_non_blank_image(tmp_path):
@@ -379,21 +380,21 @@ def test_screenshot_command_writes_a_non_blank_image(tmp_path):
 def test_opening_a_broken_flow_says_why_and_keeps_the_current_one(
     qtbot, window, tmp_path, monkeypatch
 ):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     broken = tmp_path / "broken.burrflow"
     broken.write_text(json.dumps({"format": "burrdesk.flow", "nodes": [{"id": "x"}]}))
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, title, text: shown.append(text))
-    assert not window.open_path(broken, ask=False)
+    assert not window.files.open_path(broken, ask=False)
     assert 'node "x" field "kind"' in shown[0]
     assert window.model.document == load_flow(EXAMPLES / "counter.burrflow")
 
 
 def test_pasting_foreign_clipboard_text_changes_nothing(window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     clipboard = QApplication.clipboard()
     for text in ("just words", '{"burrdesk.flow-fragment": {"nodes": [{"id": 1}]}}'):
         clipboard.setText(text)
-        window.paste()
+        window.editing.paste()
         assert window.model.node_ids() == ["increment", "report", "done"]
     assert window.undo_stack.count() == 0

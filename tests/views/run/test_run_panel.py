@@ -10,32 +10,32 @@ from PySide6.QtWidgets import QMessageBox
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.run_database import RunDatabase
 
-EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+EXAMPLES = Path(__file__).parents[3] / "resources" / "examples"
 
 
 def runs(window):
-    with RunDatabase(window.run_database_path(), read_only=True) as db:
+    with RunDatabase(window.run.database_path(), read_only=True) as db:
         return db.list_runs()
 
 
 def test_run_the_counter_from_the_toolbar_and_find_it_recorded(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
-        window.run_action.trigger()
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000) as ended:
+        window.run.run_action.trigger()
     assert ended.args[1] == "completed"
     (run,) = runs(window)
     assert (run.project, run.status, run.step_count) == ("counter", "completed", 12)
     assert run.flow["name"] == "counter"
-    assert "completed" in window.run_panel.status.text()
+    assert "completed" in window.run.panel.status.text()
 
 
 def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
-    window.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
-    panel = window.run_panel
+    window.files.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
+    panel = window.run.panel
     with qtbot.waitSignal(
         panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
     ):
-        window.run_action.trigger()
+        window.run.run_action.trigger()
     qtbot.waitUntil(lambda: "prompt" in panel.input_fields, timeout=5000)
     assert panel.input_box.isVisible()
     QTest.keyClicks(panel.input_fields["prompt"], "hello there")
@@ -52,7 +52,7 @@ def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
         QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
     (run,) = runs(window)
-    with RunDatabase(window.run_database_path(), read_only=True) as db:
+    with RunDatabase(window.run.database_path(), read_only=True) as db:
         state = db.state_at(run.run_id, db.get_run(run.run_id).last_sequence_id)
     assert state["response"] == "echo: and again"
     assert [m["content"] for m in state["chat_history"]] == [
@@ -82,11 +82,11 @@ def test_a_failing_node_is_reported_and_marked_and_the_app_keeps_working(qtbot, 
             "edges": [],
         }
     )
-    window.set_document(document, None)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
-        window.run_action.trigger()
+    window.files.set_document(document, None)
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000) as ended:
+        window.run.run_action.trigger()
     assert ended.args[1] == "failed"
-    assert "ValueError: no luck" in window.run_panel.status.text()
+    assert "ValueError: no luck" in window.run.panel.status.text()
     assert window.scene.nodes["boom"].highlight == "failed"
     (run,) = runs(window)
     assert run.status == "failed"
@@ -112,62 +112,62 @@ def test_stop_ends_an_endless_run_between_steps(qtbot, window):
             "edges": [{"source": "tick", "target": "tick"}],
         }
     )
-    window.set_document(document, None)
-    with qtbot.waitSignal(window.run_panel.runStarted, timeout=15000):
-        window.run_action.trigger()
+    window.files.set_document(document, None)
+    with qtbot.waitSignal(window.run.panel.runStarted, timeout=15000):
+        window.run.run_action.trigger()
     qtbot.wait(200)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
-        window.stop_action.trigger()
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000) as ended:
+        window.run.stop_action.trigger()
     assert ended.args[1] == "stopped"
     (run,) = runs(window)
     assert run.status == "stopped" and run.step_count > 10
-    with RunDatabase(window.run_database_path(), read_only=True) as db:
+    with RunDatabase(window.run.database_path(), read_only=True) as db:
         assert db.state_at(run.run_id, run.last_sequence_id) == {"n": run.last_sequence_id + 1}
 
 
 def test_a_flow_with_errors_does_not_start(qtbot, window):
-    window.set_document(FlowDocument(name="empty"), None)
-    window.run_action.trigger()
-    assert window.run_panel.controller is None
+    window.files.set_document(FlowDocument(name="empty"), None)
+    window.run.run_action.trigger()
+    assert window.run.panel.controller is None
     assert "error" in window.statusBar().currentMessage()
 
 
 def test_breakpoint_pauses_before_the_node_and_step_runs_it(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    window.toggle_breakpoint("report")
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.run.toggle_breakpoint("report")
     assert window.model.node("report").breakpoint
     assert window.undo_stack.undoText() == "Set breakpoint on 'report'"
-    panel = window.run_panel
+    panel = window.run.panel
     with qtbot.waitSignal(panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "report"):
-        window.run_action.trigger()
+        window.run.run_action.trigger()
     qtbot.waitUntil(lambda: "breakpoint" in panel.status.text(), timeout=5000)
     (run,) = runs(window)
     assert run.step_count == 10
     assert window.scene.nodes["report"].highlight == "running"
     assert window.scene.nodes["increment"].visits == 10
     with qtbot.waitSignal(panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "done"):
-        window.step_action.trigger()
+        window.run.step_action.trigger()
     assert runs(window)[0].step_count == 11
     with qtbot.waitSignal(panel.runEnded, timeout=15000):
-        window.run_action.trigger()
+        window.run.run_action.trigger()
     assert runs(window)[0].status == "completed"
     edge_labels = {e.label_text() for e in window.scene.edges}
     assert "count < 10  ×9" in edge_labels
 
 
 def test_run_to_here_from_the_node_context_menu(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.nodeContextMenuRequested.emit("report", window.mapToGlobal(window.rect().center()))
-    menu = window._context_menu
+    menu = window.editing.context_menu
     texts = [a.text() for a in menu.actions()]
     assert "Run to here" in texts and "Set breakpoint" in texts
     run_to = next(a for a in menu.actions() if a.text() == "Run to here")
     with qtbot.waitSignal(
-        window.run_panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "done"
+        window.run.panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "done"
     ):
         run_to.trigger()
     menu.close()
-    qtbot.waitUntil(lambda: "run to here" in window.run_panel.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "run to here" in window.run.panel.status.text(), timeout=5000)
     (run,) = runs(window)
     assert run.step_count == 11 and run.status == "running"
 
@@ -187,13 +187,13 @@ def test_stop_offers_to_abandon_a_step_that_does_not_return(qtbot, window):
             "edges": [{"source": "wait", "target": "wait"}],
         }
     )
-    window.set_document(document, None)
-    panel = window.run_panel
+    window.files.set_document(document, None)
+    panel = window.run.panel
     panel.abandon_after_ms = 100
     with qtbot.waitSignal(panel.runStarted, timeout=15000):
-        window.run_action.trigger()
+        window.run.run_action.trigger()
     qtbot.wait(100)
-    window.stop_action.trigger()
+    window.run.stop_action.trigger()
     assert "Stopping after the current step" in panel.status.text()
     qtbot.waitUntil(panel.abandon_button.isVisible, timeout=5000)
     with qtbot.waitSignal(panel.runEnded, timeout=5000) as ended:
@@ -205,10 +205,10 @@ def test_stop_offers_to_abandon_a_step_that_does_not_return(qtbot, window):
 
 
 def test_a_run_from_the_app_appears_step_by_step_in_the_timeline(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000):
-        window.run_action.trigger()
-    timeline = window.timeline
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000):
+        window.run.run_action.trigger()
+    timeline = window.timeline.panel
     qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 12, timeout=5000)
     assert timeline.current_run is not None and timeline.current_run.project == "counter"
     actions = [timeline.steps_model.step_at(r).action for r in range(12)]
@@ -237,8 +237,8 @@ def test_open_a_run_database_and_an_imported_burr_trace_in_the_timeline(qtbot, w
     db_path = tmp_path / "imported.db"
     with RunDatabase(db_path) as db:
         import_path(tmp_path / "burr", db)
-    assert window.open_path(db_path)
-    timeline = window.timeline
+    assert window.files.open_path(db_path)
+    timeline = window.timeline.panel
     assert timeline.current_run is not None and timeline.current_run.app_id == "from-burr"
     assert timeline.steps_model.rowCount() == 4
 
@@ -248,21 +248,21 @@ def test_a_file_that_is_not_a_run_database_is_one_message(qtbot, window, tmp_pat
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     bogus = tmp_path / "notes.db"
     bogus.write_text("definitely not sqlite" * 50)
-    assert not window.open_path(bogus)
+    assert not window.files.open_path(bogus)
     assert shown == [f"{bogus} is not a SQLite database."]
 
 
 def test_rewind_at_a_middle_step_edit_continue_and_keep_the_original(qtbot, window, monkeypatch):
-    from burrdesk.views.rewind_dialog import RewindDialog
+    from burrdesk.views.timeline.rewind_dialog import RewindDialog
 
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000):
-        window.run_action.trigger()
-    timeline = window.timeline
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000):
+        window.run.run_action.trigger()
+    timeline = window.timeline.panel
     qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 12, timeout=5000)
     original = timeline.current_run
     timeline.select_step(5)
-    assert window.rewind_action.isEnabled()
+    assert window.timeline.rewind_action.isEnabled()
 
     def answer(dialog):
         assert '"count": 6' in dialog.editor.text()
@@ -272,8 +272,8 @@ def test_rewind_at_a_middle_step_edit_continue_and_keep_the_original(qtbot, wind
         return RewindDialog.DialogCode.Accepted
 
     monkeypatch.setattr(RewindDialog, "exec", answer)
-    with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000) as ended:
-        window.rewind_action.trigger()
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000) as ended:
+        window.timeline.rewind_action.trigger()
     assert ended.args[1] == "completed"
     # The timeline shows the fork under its parent, its first six steps inherited and dimmed.
     qtbot.waitUntil(lambda: timeline.current_run.parent_run_id == original.run_id, timeout=5000)
@@ -282,7 +282,7 @@ def test_rewind_at_a_middle_step_edit_continue_and_keep_the_original(qtbot, wind
     assert timeline.runs_view.isExpanded(fork_index.parent())
     qtbot.waitUntil(lambda: timeline.steps_model.rowCount() == 9, timeout=5000)
     assert timeline.steps_model.inherited_steps == 6
-    with RunDatabase(window.run_database_path(), read_only=True) as db:
+    with RunDatabase(window.run.database_path(), read_only=True) as db:
         fork, parent = db.list_runs()
         assert parent.run_id == original.run_id and parent.step_count == 12
         assert db.state_at(parent.run_id, 11) == {"count": 10, "message": "counted to 10"}
@@ -309,10 +309,10 @@ def test_rewind_is_disabled_with_a_reason_for_runs_without_a_flow(qtbot, window,
     )
     app.step()
     app.builder.tracker.close()
-    assert window.open_path(db_path)
-    window.timeline.select_step(0)
-    assert not window.rewind_action.isEnabled()
-    assert "did not record a flow" in window.rewind_action.toolTip()
+    assert window.files.open_path(db_path)
+    window.timeline.panel.select_step(0)
+    assert not window.timeline.rewind_action.isEnabled()
+    assert "did not record a flow" in window.timeline.rewind_action.toolTip()
 
 
 def test_screenshot_of_a_run_database_shows_the_timeline_with_the_newest_run(tmp_path):

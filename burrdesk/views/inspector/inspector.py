@@ -33,15 +33,15 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.flow_validation import Problem
 from burrdesk.model.restricted_expression import ExpressionError, compile_expression
-from burrdesk.views.code_editor import CodeEditor
-from burrdesk.views.flow_editor_model import FlowEditorModel
-from burrdesk.views.undo_commands import (
+from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
+from burrdesk.views.canvas.undo_commands import (
     EditEdgeCommand,
     EditFlowCommand,
     EditNodeCommand,
     RenameNodeCommand,
     ReorderEdgeCommand,
 )
+from burrdesk.views.inspector.code_editor import CodeEditor
 
 INPUT_TYPES = ["str", "int", "float", "bool", "json"]
 

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.run_records import RunRecord
 from burrdesk.views import theme
-from burrdesk.views.flow_canvas import FlowScene, FlowView
-from burrdesk.views.flow_editor_model import FlowEditorModel
+from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
+from burrdesk.views.canvas.flow_scene import FlowScene
+from burrdesk.views.canvas.flow_view import FlowView
 
 
 class RecordedFlowView(QWidget):

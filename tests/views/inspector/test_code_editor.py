@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 from burrdesk.views import theme
-from burrdesk.views.code_editor import CodeEditor
+from burrdesk.views.inspector.code_editor import CodeEditor
 
 SAMPLE = '''@action(reads=["count"], writes=["count"])
 def increment(state: State, step: int = 1) -> State:
@@ -314,7 +314,7 @@ def test_extra_check_runs_after_the_syntax_check(qtbot):
 
 
 def _problem(message: str):
-    from burrdesk.views.code_editor import EditorProblem
+    from burrdesk.views.inspector.code_editor import EditorProblem
 
     return EditorProblem(1, 1, message)
 

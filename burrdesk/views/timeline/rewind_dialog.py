@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_codec import to_jsonable
-from burrdesk.views.code_editor import CodeEditor
+from burrdesk.views.inspector.code_editor import CodeEditor
 
 TRANSITIONS_CHOOSE = "(what the transitions choose)"
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.views import theme
-from burrdesk.views.run_worker import RunController
+from burrdesk.views.run.run_worker import RunController
 
 
 class RunPanel(QWidget):

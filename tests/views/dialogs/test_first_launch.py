@@ -11,7 +11,8 @@ from PySide6.QtTest import QTest
 
 from burrdesk.engine.demo_runs import CHAT_TURNS, needs_demo_runs
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.views.main_window import MainWindow, settings
+from burrdesk.views.app_settings import settings
+from burrdesk.views.main_window import MainWindow
 
 
 def started_window(qtbot):
@@ -19,14 +20,14 @@ def started_window(qtbot):
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
-    window.start_up()
+    window.help.start_up()
     return window
 
 
 def test_first_launch_records_demo_runs_and_opens_the_chatbot(qtbot, data_dir):
     window = started_window(qtbot)
-    assert window.model.document.name == "chatbot" and not window.showing_recorded_flow
-    timeline = window.timeline
+    assert window.model.document.name == "chatbot" and not window.canvas.showing_recorded_flow
+    timeline = window.timeline.panel
     model = timeline.runs_model
     projects = [model.run_at(r).project for r in range(model.rowCount())]
     assert projects == ["order_pipeline", "chatbot", "counter"]
@@ -43,14 +44,14 @@ def test_first_launch_records_demo_runs_and_opens_the_chatbot(qtbot, data_dir):
     fork = timeline.current_run
     assert fork.status == "completed" and fork.parent_run_id == model.run_for(failed).run_id
     assert timeline.steps_model.inherited_steps == 1
-    assert window.welcome.isVisible()
-    window.welcome.close()
+    assert window.help.welcome.isVisible()
+    window.help.welcome.close()
 
 
 def test_a_second_launch_records_nothing_more(qtbot, data_dir):
-    started_window(qtbot).welcome.close()
+    started_window(qtbot).help.welcome.close()
     window = started_window(qtbot)
-    window.welcome.close()
+    window.help.welcome.close()
     with RunDatabase(data_dir / "runs.db", read_only=True) as db:
         assert db.count_runs() == 4
     assert window.model.document.name == "untitled"
@@ -59,7 +60,7 @@ def test_a_second_launch_records_nothing_more(qtbot, data_dir):
 
 def test_the_welcome_page_opens_examples_and_can_be_turned_off(qtbot, data_dir):
     window = started_window(qtbot)
-    welcome = window.welcome
+    welcome = window.help.welcome
     names = [
         welcome.examples.item(r).text().splitlines()[0] for r in range(welcome.examples.count())
     ]
@@ -72,25 +73,25 @@ def test_the_welcome_page_opens_examples_and_can_be_turned_off(qtbot, data_dir):
         pos=welcome.examples.visualItemRect(item).center(),
     )
     assert window.model.document.name == "counter" and not welcome.isVisible()
-    window.welcome_action.trigger()
-    welcome = window.welcome
+    window.help.welcome_action.trigger()
+    welcome = window.help.welcome
     assert welcome.isVisible()
     QTest.mouseClick(welcome.show_at_startup, Qt.MouseButton.LeftButton)
     assert settings().value("welcome/show", True, bool) is False
     QTest.mouseClick(welcome.close_button, Qt.MouseButton.LeftButton)
     assert not welcome.isVisible()
     window = started_window(qtbot)
-    assert getattr(window, "welcome", None) is None
+    assert window.help.welcome is None
 
 
 def test_help_documentation_renders_the_user_guide(qtbot, data_dir):
     window = MainWindow()
     qtbot.addWidget(window)
-    window.documentation_action.trigger()
-    text = window.documentation.text()
+    window.help.documentation_action.trigger()
+    text = window.help.documentation.text()
     assert "Two commands" in text and "python3 -m venv .venv" in text
     assert "##" not in text  # rendered, not shown as Markdown source
-    window.documentation.close()
+    window.help.documentation.close()
 
 
 def test_the_app_starts_on_a_fresh_data_directory_and_screenshots_the_welcome(tmp_path):

@@ -13,9 +13,9 @@ from burrdesk.model.run_database import RunDatabase
 from burrdesk.model.state_codec import OpaqueValue
 from burrdesk.model.state_delta import KeyChange, StateDiff
 from burrdesk.views import theme
-from burrdesk.views.state_view import CHUNK, DiffView, StateTreeView
-from burrdesk.views.timeline_model import STEP_PAGE, RunsTreeModel, StepsTableModel
-from burrdesk.views.timeline_panel import TimelinePanel
+from burrdesk.views.timeline.state_view import CHUNK, DiffView, StateTreeView
+from burrdesk.views.timeline.timeline_model import STEP_PAGE, RunsTreeModel, StepsTableModel
+from burrdesk.views.timeline.timeline_panel import TimelinePanel
 
 
 @action(reads=["count"], writes=["count"])

@@ -36,8 +36,13 @@ from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_delta import diff_states
 from burrdesk.views import theme as themes
-from burrdesk.views.state_view import DiffView, StateTreeView, _paint_placeholder, to_json_text
-from burrdesk.views.timeline_model import (
+from burrdesk.views.timeline.state_view import (
+    DiffView,
+    StateTreeView,
+    _paint_placeholder,
+    to_json_text,
+)
+from burrdesk.views.timeline.timeline_model import (
     RunsTreeModel,
     StepsTableModel,
     format_ms,

@@ -10,7 +10,7 @@ from burrdesk.engine import ApplicationBuilder, State, action
 from burrdesk.engine.flow_compiler import compile_flow
 from burrdesk.model.flow_document import load_flow
 
-EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+EXAMPLES = Path(__file__).parents[3] / "resources" / "examples"
 
 
 @pytest.fixture
@@ -27,17 +27,19 @@ def node_center(view, item) -> QPoint:
 
 
 def test_opening_a_run_database_shows_the_flow_the_run_ran_read_only(qtbot, window, inventory_db):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
-    assert window.open_path(inventory_db)
-    assert window.showing_recorded_flow
-    recorded = window.recorded
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    assert window.files.open_path(inventory_db)
+    assert window.canvas.showing_recorded_flow
+    recorded = window.canvas.recorded
     assert recorded.isVisible() and not window.view.isVisible()
     assert "the flow it ran (read-only)" in recorded.title.text()
     assert set(recorded.scene.nodes) == {"simulate_day", "restock", "report", "done"}
     assert recorded.scene.nodes["simulate_day"].visits == 100
     # The flow being edited is untouched, and editing commands are off while it is hidden.
     assert window.model.document.name == "counter"
-    assert not window.delete_action.isEnabled() and not window.palette.isEnabled()
+    assert (
+        not window.editing.delete_action.isEnabled() and not window.node_palette.panel.isEnabled()
+    )
 
     # Dragging a node or pressing Delete changes nothing.
     view = recorded.view
@@ -54,24 +56,24 @@ def test_opening_a_run_database_shows_the_flow_the_run_ran_read_only(qtbot, wind
     assert not recorded.scene.nodes["report"].port.isVisible()
 
     # Selecting a step outlines the node that ran it.
-    assert window.timeline.select_step(0)
+    assert window.timeline.panel.select_step(0)
     assert recorded.scene.nodes["simulate_day"].highlight == "running"
     assert recorded.scene.nodes["report"].highlight is None
 
     # Back to Editor shows the counter again, editable.
     QTest.mouseClick(recorded.back_button, Qt.MouseButton.LeftButton)
-    assert not window.showing_recorded_flow and window.view.isVisible()
-    assert window.delete_action.isEnabled() and window.palette.isEnabled()
+    assert not window.canvas.showing_recorded_flow and window.view.isVisible()
+    assert window.editing.delete_action.isEnabled() and window.node_palette.panel.isEnabled()
     assert set(window.scene.nodes) == {"increment", "report", "done"}
 
 
 def test_edit_as_new_flow_opens_an_untitled_editable_copy(qtbot, window, inventory_db):
-    window.open_path(inventory_db)
-    QTest.mouseClick(window.recorded.edit_button, Qt.MouseButton.LeftButton)
-    assert not window.showing_recorded_flow
-    assert window.path is None
-    assert window.model.document == window.recorded.document
-    assert window.model.document is not window.recorded.document
+    window.files.open_path(inventory_db)
+    QTest.mouseClick(window.canvas.recorded.edit_button, Qt.MouseButton.LeftButton)
+    assert not window.canvas.showing_recorded_flow
+    assert window.files.path is None
+    assert window.model.document == window.canvas.recorded.document
+    assert window.model.document is not window.canvas.recorded.document
     # It is a normal flow now: nodes move, with undo.
     item = window.scene.nodes["report"]
     before = item.pos()
@@ -83,30 +85,30 @@ def test_edit_as_new_flow_opens_an_untitled_editable_copy(qtbot, window, invento
     )
     assert item.pos() != before
     assert window.undo_stack.count() == 1
-    assert window.recorded.document.node("report").position == (before.x(), before.y())
+    assert window.canvas.recorded.document.node("report").position == (before.x(), before.y())
 
 
 def click_run(qtbot, window, run_id):
-    window.timeline_dock.raise_()  # the Timeline tab, as a person would pick it
-    window.resizeDocks([window.timeline_dock], [450], Qt.Orientation.Vertical)
-    view = window.timeline.runs_view
+    window.timeline.dock.raise_()  # the Timeline tab, as a person would pick it
+    window.resizeDocks([window.timeline.dock], [450], Qt.Orientation.Vertical)
+    view = window.timeline.panel.runs_view
     qtbot.waitUntil(lambda: view.isVisible() and view.viewport().height() > 40, timeout=5000)
-    index = window.timeline.runs_model.index_of_run(run_id)
+    index = window.timeline.panel.runs_model.index_of_run(run_id)
     QTest.mouseClick(
         view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center()
     )
-    assert window.timeline.current_run.run_id == run_id
+    assert window.timeline.panel.current_run.run_id == run_id
 
 
 def test_a_run_of_the_flow_being_edited_keeps_the_editor(qtbot, window):
-    window.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     for _ in range(2):
-        with qtbot.waitSignal(window.run_panel.runEnded, timeout=15000):
-            window.run_action.trigger()
-    qtbot.waitUntil(lambda: window.timeline.runs_model.rowCount() == 2, timeout=5000)
-    first, second = (window.timeline.runs_model.run_at(r).run_id for r in (1, 0))
+        with qtbot.waitSignal(window.run.panel.runEnded, timeout=15000):
+            window.run.run_action.trigger()
+    qtbot.waitUntil(lambda: window.timeline.panel.runs_model.rowCount() == 2, timeout=5000)
+    first, second = (window.timeline.panel.runs_model.run_at(r).run_id for r in (1, 0))
     click_run(qtbot, window, first)
-    assert not window.showing_recorded_flow
+    assert not window.canvas.showing_recorded_flow
 
     # After an edit the runs no longer match the canvas: selecting one shows what it ran.
     window.scene.select_only("report")
@@ -114,8 +116,8 @@ def test_a_run_of_the_flow_being_edited_keeps_the_editor(qtbot, window):
     QTest.keyClick(window.view, Qt.Key.Key_Right)
     moved = window.model.document.node("report").position
     click_run(qtbot, window, second)
-    assert window.showing_recorded_flow
-    assert window.recorded.document.node("report").position != moved
+    assert window.canvas.showing_recorded_flow
+    assert window.canvas.recorded.document.node("report").position != moved
     assert window.model.document.node("report").position == moved
 
 
@@ -134,7 +136,7 @@ def test_a_run_from_code_shows_its_graph_drawn(qtbot, window, tmp_path):
         .build()
     )
     app.step()
-    window.open_path(db_path)
-    assert window.showing_recorded_flow
-    assert "its graph, drawn from code" in window.recorded.title.text()
-    assert list(window.recorded.scene.nodes) == ["only"]
+    window.files.open_path(db_path)
+    assert window.canvas.showing_recorded_flow
+    assert "its graph, drawn from code" in window.canvas.recorded.title.text()
+    assert list(window.canvas.recorded.scene.nodes) == ["only"]

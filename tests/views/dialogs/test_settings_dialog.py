@@ -10,9 +10,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
 
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.views.settings_dialog import SettingsDialog
+from burrdesk.views.dialogs.settings_dialog import SettingsDialog
 
-EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
+EXAMPLES = Path(__file__).parents[3] / "resources" / "examples"
 
 
 def fill_settings(qtbot, base_url, key="", fetch=True):
@@ -34,11 +34,11 @@ def fill_settings(qtbot, base_url, key="", fetch=True):
 
 
 def test_without_an_endpoint_llm_nodes_say_echo(qtbot, window):
-    window.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
-    assert window.llm_label.text() == "LLM: echo mode (no API key or local endpoint)"
+    window.files.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
+    assert window.llm.llm_label.text() == "LLM: echo mode (no API key or local endpoint)"
     assert window.scene.llm_echo
     window.scene.select_only("ai_response")
-    assert "echo mode" in window.inspector.node_page.llm_mode.text()
+    assert "echo mode" in window.inspector.panel.node_page.llm_mode.text()
 
 
 def test_settings_point_llm_nodes_at_an_endpoint_and_fetch_its_models(
@@ -47,13 +47,13 @@ def test_settings_point_llm_nodes_at_an_endpoint_and_fetch_its_models(
     monkeypatch.setattr(
         SettingsDialog, "exec", fill_settings(qtbot, openai_server.base_url, GOOD_KEY)
     )
-    window.settings_action.trigger()
-    assert window.llm_label.text() == f"LLM: {openai_server.base_url}"
+    window.llm.settings_action.trigger()
+    assert window.llm.llm_label.text() == f"LLM: {openai_server.base_url}"
     assert not window.scene.llm_echo
     stored = json.loads((data_dir / "llm.json").read_text())
     assert stored["base_url"] == openai_server.base_url and stored["api_key"] == GOOD_KEY
     assert stored["models"] == MODELS
-    completer = window.inspector.node_page.llm_model.completer()
+    completer = window.inspector.panel.node_page.llm_model.completer()
     assert completer.model().rowCount() == len(MODELS)
 
 
@@ -79,17 +79,19 @@ def test_the_chatbot_streams_replies_from_the_endpoint_and_the_key_stays_private
     monkeypatch.setattr(
         SettingsDialog, "exec", fill_settings(qtbot, openai_server.base_url, GOOD_KEY, fetch=False)
     )
-    window.settings_action.trigger()
-    window.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
-    panel = window.run_panel
+    window.llm.settings_action.trigger()
+    window.files.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
+    panel = window.run.panel
     with qtbot.waitSignal(
         panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
     ):
-        window.run_action.trigger()
+        window.run.run_action.trigger()
     qtbot.waitUntil(lambda: "prompt" in panel.input_fields, timeout=5000)
     QTest.keyClicks(panel.input_fields["prompt"], "hello there")
     live_texts = []  # what the timeline shows while the reply streams (after it updates)
-    panel.streaming.connect(lambda _who, _text: live_texts.append(window.timeline.live_text.text()))
+    panel.streaming.connect(
+        lambda _who, _text: live_texts.append(window.timeline.panel.live_text.text())
+    )
     with qtbot.waitSignal(
         panel.streaming,
         timeout=15000,
@@ -97,7 +99,8 @@ def test_the_chatbot_streams_replies_from_the_endpoint_and_the_key_stays_private
     ):
         QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: not window.timeline.live_text.isVisibleTo(window.timeline), timeout=10000
+        lambda: not window.timeline.panel.live_text.isVisibleTo(window.timeline.panel),
+        timeout=10000,
     )
     assert any(" is writing: reply" in text for text in live_texts)
     qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=10000)
@@ -110,14 +113,14 @@ def test_the_chatbot_streams_replies_from_the_endpoint_and_the_key_stays_private
     assert openai_server.requests[0]["body"]["stream"] is True
     panel.close_run()
 
-    with RunDatabase(window.run_database_path(), read_only=True) as db:
+    with RunDatabase(window.run.database_path(), read_only=True) as db:
         run = db.list_runs()[0]
         reply = db.read_steps(run.run_id)[1]
     assert reply.result["mode"] == "live" and reply.result["usage"]["total_tokens"] == 15
     saved = tmp_path / "chat.burrflow"
-    assert window._write(saved)
+    assert window.files.write_to(saved)
     exported = tmp_path / "chat.py"
-    assert window.export_to("python", exported)
-    for path in (saved, exported, window.run_database_path()):
+    assert window.files.export_to("python", exported)
+    for path in (saved, exported, window.run.database_path()):
         assert GOOD_KEY.encode() not in path.read_bytes(), path
     assert all(GOOD_KEY not in line for line in lines)

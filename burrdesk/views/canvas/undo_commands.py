@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from burrdesk.model.flow_document import FlowEdge, FlowNode
-from burrdesk.views.flow_editor_model import FlowEditorModel
+from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
 
 Position = tuple[float, float]
 

@@ -1,0 +1,38 @@
+"""The app's remembered settings: window layout, theme, recent files, the welcome page.
+
+They live in `settings.ini` in burrdesk's data directory (not the platform's registry), so tests
+and portable installs isolate them by pointing the data directory elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from burrdesk.model.data_location import user_data_dir
+
+MAX_RECENT = 10
+
+
+def settings() -> QSettings:
+    """User settings in the burrdesk data directory."""
+    return QSettings(str(user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def recent_files() -> list[str]:
+    """The files opened most recently, newest first."""
+    value = settings().value("recent", [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])]
+
+
+def remember_recent(path: Path) -> list[str]:
+    """Puts `path` first in the recent files (once) and returns the new list."""
+    resolved = str(path.resolve())
+    recent = [resolved] + [p for p in recent_files() if p != resolved]
+    store = settings()
+    store.setValue("recent", recent[:MAX_RECENT])
+    store.sync()
+    return recent[:MAX_RECENT]

@@ -1,0 +1,43 @@
+"""What a card asks of the scene it sits in.
+
+A card's handle starts, drags and ends a connection; a card selects itself, opens its context
+menu, snaps to the grid while the scene drags it, and says "echo" when LLM nodes would run
+offline. `FlowScene` implements this; the cards import only this class, so the cards and the
+scene that creates them do not import each other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPoint, QPointF, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+if TYPE_CHECKING:
+    from burrdesk.views.canvas.node_item import NodeItem
+
+
+class CanvasScene(QGraphicsScene):
+    """The scene a card lives in (see the module docstring)."""
+
+    nodeContextMenuRequested = Signal(str, QPoint)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.llm_echo = False
+        """LLM nodes would run in echo mode (no endpoint): their cards say so."""
+        self.snap_to_grid = True
+        self.is_dragging = False
+        """A drag of cards is under way: positions snap to the grid."""
+
+    def begin_connection(self, source: NodeItem, at: QPointF) -> None:
+        raise NotImplementedError
+
+    def drag_connection(self, at: QPointF) -> None:
+        raise NotImplementedError
+
+    def end_connection(self, at: QPointF) -> None:
+        raise NotImplementedError
+
+    def select_only(self, node_id: str | None = None, edge_index: int | None = None) -> None:
+        raise NotImplementedError
