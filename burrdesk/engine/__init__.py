@@ -4,16 +4,20 @@ Code written for `burr.core` runs after changing `from burr.core import ...` to
 `from burrdesk.engine import ...`.
 """
 
-from burrdesk.engine.actions import (
+from burrdesk.engine.action import (
     Action,
+    AsyncStreamingAction,
     Function,
     FunctionBasedAction,
     Input,
     Reducer,
     Result,
     SingleStepAction,
+    StreamingAction,
     action,
     bind,
+    streaming_action,
+    type_eraser,
 )
 from burrdesk.engine.application import (
     Application,
@@ -29,6 +33,7 @@ from burrdesk.model.restricted_expression import ExpressionError
 __all__ = [
     "Action",
     "Application",
+    "AsyncStreamingAction",
     "ApplicationBuilder",
     "ApplicationContext",
     "ApplicationGraph",
@@ -45,6 +50,7 @@ __all__ = [
     "Result",
     "SingleStepAction",
     "State",
+    "StreamingAction",
     "Transition",
     "action",
     "bind",
@@ -52,5 +58,7 @@ __all__ = [
     "expr",
     "lmda",
     "safe_expr",
+    "streaming_action",
+    "type_eraser",
     "when",
 ]

@@ -1,21 +1,23 @@
 """Actions: the units of work an application steps through.
 
-Two styles, as in Burr: a plain function decorated with `@action(reads=, writes=)` that returns
-the new `State` (or `(result, State)`), and a class deriving from `Action` with `reads`,
-`writes`, `run` and `update`. Function parameters other than `state` are *inputs* supplied at
-run time; `.bind(**kwargs)` fixes some of them in advance.
+Two styles, as in Burr: a plain function decorated with `@action(reads=, writes=)` (see
+`action.py`) that returns the new `State` (or `(result, State)`), and a class deriving from
+`Action` with `reads`, `writes`, `run` and `update`. Function parameters other than `state` are
+*inputs* supplied at run time; `.bind(**kwargs)` fixes some of them in advance.
 """
 
 from __future__ import annotations
 
 import abc
 import copy
+import functools
 import inspect
 import types
 from collections.abc import Callable
 from typing import Any
 
 from burrdesk.engine.state import State
+from burrdesk.engine.typing import DEFAULT_SCHEMA, ActionSchema
 
 ACTION_FUNCTION = "action_function"
 
@@ -102,12 +104,24 @@ class Action(Function, Reducer, abc.ABC):
     def tags(self) -> list[str]:
         return []
 
+    @property
+    def schema(self) -> ActionSchema:
+        """The state types this action reads and writes (typed actions; see `typing.py`)."""
+        return DEFAULT_SCHEMA
+
+    def input_schema(self) -> Any:
+        """A type that validates this action's inputs, or None."""
+        return None
+
     def get_source(self) -> str:
-        return inspect.getsource(type(self))
+        try:
+            return inspect.getsource(type(self))
+        except (OSError, TypeError):
+            return "No source available"
 
     def __repr__(self) -> str:
-        reads = ", ".join(self.reads)
-        writes = ", ".join(self.writes)
+        reads = ", ".join(self.reads) if self.reads else "{}"
+        writes = ", ".join(self.writes) if self.writes else "{}"
         return f"{self.name}: {reads} -> {writes}"
 
 
@@ -146,14 +160,18 @@ def derive_inputs_from_fn(bound: dict[str, Any], fn: Callable) -> tuple[list[str
 class FunctionBasedAction(SingleStepAction):
     """An action made from a decorated function."""
 
+    ACTION_FUNCTION = ACTION_FUNCTION
+
     def __init__(
         self,
         fn: Callable,
         reads: list[str],
         writes: list[str],
         bound_params: dict[str, Any] | None = None,
-        tags: list[str] | None = None,
+        input_spec: tuple[list[str], list[str]] | None = None,
         originating_fn: Callable | None = None,
+        schema: ActionSchema = DEFAULT_SCHEMA,
+        tags: list[str] | None = None,
     ):
         super().__init__()
         self._fn = fn
@@ -162,7 +180,14 @@ class FunctionBasedAction(SingleStepAction):
         self._bound_params = dict(bound_params or {})
         self._tags = list(tags or [])
         self._originating_fn = originating_fn or fn
-        self._inputs = derive_inputs_from_fn(self._bound_params, fn)
+        if input_spec is None:
+            self._inputs = derive_inputs_from_fn(self._bound_params, fn)
+        else:
+            self._inputs = (
+                [name for name in input_spec[0] if name not in self._bound_params],
+                [name for name in input_spec[1] if name not in self._bound_params],
+            )
+        self._schema = schema
         self._is_async = inspect.iscoroutinefunction(fn)
 
     @property
@@ -189,14 +214,20 @@ class FunctionBasedAction(SingleStepAction):
     def tags(self) -> list[str]:
         return self._tags
 
+    @property
+    def schema(self) -> ActionSchema:
+        return self._schema
+
     def with_params(self, **kwargs: Any) -> FunctionBasedAction:
         bound = FunctionBasedAction(
             self._fn,
             self._reads,
             self._writes,
             {**self._bound_params, **kwargs},
-            self._tags,
-            self._originating_fn,
+            input_spec=self._inputs,
+            originating_fn=self._originating_fn,
+            schema=self._schema,
+            tags=self._tags,
         )
         bound._name = self._name
         return bound
@@ -225,28 +256,15 @@ def _copy_function(fn: types.FunctionType) -> types.FunctionType:
     return clone
 
 
+copy_func = _copy_function
+
+
 def bind(fn: Callable, **kwargs: Any) -> Callable:
-    """Returns a copy of an `@action` function with some inputs fixed."""
+    """Returns a copy of an `@action` (or `@streaming_action`) function with some inputs fixed."""
     clone = _copy_function(fn)  # type: ignore[arg-type]
     clone.action_function = fn.action_function.with_params(**kwargs)  # type: ignore[attr-defined]
     clone.bind = types.MethodType(bind, clone)  # type: ignore[attr-defined]
     return clone
-
-
-class action:  # noqa: N801 - named like Burr's decorator so imports carry over
-    """Decorator that turns `def f(state, ...) -> State` into an action."""
-
-    def __init__(self, reads: list[str], writes: list[str], tags: list[str] | None = None):
-        self.reads = reads
-        self.writes = writes
-        self.tags = tags
-
-    def __call__(self, fn: Callable) -> Callable:
-        setattr(
-            fn, ACTION_FUNCTION, FunctionBasedAction(fn, self.reads, self.writes, tags=self.tags)
-        )
-        fn.bind = types.MethodType(bind, fn)  # type: ignore[attr-defined]
-        return fn
 
 
 def create_action(candidate: Any, name: str) -> Action:
@@ -260,7 +278,8 @@ def create_action(candidate: Any, name: str) -> Action:
     elif not isinstance(candidate, Action):
         raise ValueError(
             f"Action {name!r} is a {type(candidate).__name__}, not an action: decorate the "
-            "function with @action(reads=[...], writes=[...]) or subclass Action."
+            "function with @action(reads=[...], writes=[...]) (or @streaming_action) or "
+            "subclass Action."
         )
     return candidate.with_name(name)
 
@@ -311,3 +330,37 @@ class Input(Action):
 
     def update(self, result: dict, state: State) -> State:
         return state.update(**result)
+
+
+def type_eraser(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps a `run`, `stream_run` or `run_and_update` override that names its inputs, so its
+    narrower signature passes type checkers (Burr's `type_eraser`; it changes nothing at run
+    time)."""
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            return await func(*args, **kwargs)
+
+        return run_async
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        async def stream_async(*args: Any, **kwargs: Any) -> Any:
+            async for item in func(*args, **kwargs):
+                yield item
+
+        return stream_async
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def stream(*args: Any, **kwargs: Any) -> Any:
+            yield from func(*args, **kwargs)
+
+        return stream
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return run

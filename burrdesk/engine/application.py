@@ -1,67 +1,224 @@
-"""The running application: steps through the graph, one action at a time.
+"""The running application: steps through the graph, one action at a time, or streams one.
 
 Semantics follow Apache Burr's `Application` so Burr code runs unchanged: sequence ids count
 from 0 and are bumped before each step, the first step runs the entrypoint, later steps follow
-the first transition whose condition holds, and `iterate` always runs one step before testing
-halt conditions. The step path is kept short (no per-step logging, validation sets prepared at
-build time, the next action computed once per state) because it is the engine's hot loop.
+the first transition whose condition holds, `iterate` always runs one step before testing halt
+conditions, and `stream_result` runs up to a streaming action and hands its partial results
+out as they come. Hooks are called in Burr's order. The step path is kept short (no per-step
+logging, validation sets prepared at build time, the next action computed once per state,
+tracing and call hooks skipped when nothing listens) because it is the engine's hot loop.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import datetime
+import functools
 import inspect
+import logging
 import uuid
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from burrdesk.engine.actions import Action
 from burrdesk.engine.graph import ApplicationGraph, Graph, GraphBuilder, GraphError
-from burrdesk.engine.lifecycle import LifecycleAdapterSet
+from burrdesk.engine.lifecycle import ExecuteMethod, LifecycleAdapterSet
+from burrdesk.engine.persistence import (
+    AsyncBaseStateSaver,
+    BaseStateSaver,
+    PersisterHook,
+    PersisterHookAsync,
+)
 from burrdesk.engine.state import State
+from burrdesk.engine.step_results import (
+    CONTEXT_INPUT,
+    PRIOR_STEP,
+    SEQUENCE_ID,
+    TRACER_INPUT,
+    PreparedAction,
+    check_result,
+    merge_written,
+    run_function,
+    run_reducer,
+    single_step_output,
+)
+from burrdesk.engine.streaming_actions import (
+    AsyncStreamingResultContainer,
+    StreamingResultContainer,
+)
+from burrdesk.engine.typing import TypingSystem
+from burrdesk.engine.visibility.tracing import TracerFactory, tracer_factory_context_var
 
-SEQUENCE_ID = "__SEQUENCE_ID"
-PRIOR_STEP = "__PRIOR_STEP"
-CONTEXT_INPUT = "__context"
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PRIOR_STEP",
+    "SEQUENCE_ID",
+    "Application",
+    "ApplicationBuilder",
+    "ApplicationContext",
+    "ApplicationGraph",
+    "ApplicationIdentifiers",
+    "ExecuteMethod",
+    "ParentPointer",
+]
+
 _UNSET = object()
+_SPAN_HOOKS = ("pre_start_span", "post_end_span", "do_log_attributes")
+_CALL_HOOKS = ("pre_run_execute_call", "post_run_execute_call")
+
+
+def _create_default_executor() -> Executor:
+    return ThreadPoolExecutor()
 
 
 @dataclasses.dataclass
-class ApplicationContext:
-    """What an action can ask for by declaring a `__context` parameter."""
-
+class ApplicationIdentifiers:
     app_id: str
     partition_key: str | None
     sequence_id: int | None
-    action_name: str | None = None
+
+
+@dataclasses.dataclass
+class ApplicationContext(contextlib.AbstractContextManager, ApplicationIdentifiers):
+    """What an action can ask for by declaring a `__context` parameter (or, from deeper code,
+    `ApplicationContext.get()`): the app's identity, the step, and its tracker, persister and
+    executor, so it can start sub-applications that are tracked as its children."""
+
     tracker: Any = None
-    state_persister: Any = None
+    parallel_executor_factory: Callable[[], Executor] = _create_default_executor
     state_initializer: Any = None
+    state_persister: Any = None
+    action_name: str | None = None
+
+    @staticmethod
+    def get() -> ApplicationContext | None:
+        """The context of the step running now in this thread or task (None outside a step)."""
+        current = _application_context.get()
+        return current() if callable(current) else current
+
+    def __enter__(self) -> ApplicationContext:
+        self._token = _application_context.set(self)
+        return self
+
+    def __exit__(self, *_exc_info: object) -> None:
+        _application_context.set(None)
+
+
+_application_context: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "application_context", default=None
+)
+"""The running step's `ApplicationContext`, or a function that makes it (made only if asked)."""
+
+_run_call_var: contextvars.ContextVar[dict[str, ExecuteMethod] | None] = contextvars.ContextVar(
+    "run_call_var", default=None
+)
+"""The method a person called, per app id: only that outermost call tells the call hooks."""
 
 
 @dataclasses.dataclass(frozen=True)
 class ParentPointer:
-    """Where a forked application came from."""
+    """Where an application came from: a forked run, or the step that spawned it."""
 
     app_id: str
     partition_key: str | None
     sequence_id: int | None
 
 
-class _PreparedAction:
-    """Per-action facts the step loop needs, computed once at build time."""
+def _halts(names: str | list[str] | None) -> list[str]:
+    if names is None:
+        return []
+    return [names] if isinstance(names, str) else list(names)
 
-    __slots__ = ("action", "name", "required", "accepted", "wants_context", "writes", "single")
 
-    def __init__(self, action: Action):
-        self.action = action
-        self.name = action.name
-        required, optional = action.optional_and_required_inputs
-        self.wants_context = CONTEXT_INPUT in required or CONTEXT_INPUT in optional
-        self.required = frozenset(required - {CONTEXT_INPUT})
-        self.accepted = frozenset((required | optional) - {CONTEXT_INPUT})
-        self.writes = tuple(action.writes)
-        self.single = action.single_step
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class _ExecuteCall:
+    """Tells the call hooks about the method a person called (not about the calls it makes).
+
+    For a method that returns a generator (`iterate`, `stream_iterate`), the hooks run when it
+    is called, around making the generator, and each step it takes is a call of its own, as in
+    Burr.
+    """
+
+    def __init__(self, method: ExecuteMethod):
+        self.method = method
+
+    def enter(self, app: Application) -> bool:
+        calls = _run_call_var.get() or {}
+        if app._app_id in calls:
+            return False
+        _run_call_var.set({**calls, app._app_id: self.method})
+        app._adapters.call("pre_run_execute_call", method=self.method, **app._call_arguments())
+        return True
+
+    def leave(self, app: Application, error: BaseException | None) -> None:
+        calls = _run_call_var.get() or {}
+        if calls.get(app._app_id) is not self.method:
+            return
+        _run_call_var.set({k: v for k, v in calls.items() if k != app._app_id})
+        app._adapters.call(
+            "post_run_execute_call", method=self.method, exception=error, **app._call_arguments()
+        )
+
+    async def aenter(self, app: Application) -> bool:
+        calls = _run_call_var.get() or {}
+        if app._app_id in calls:
+            return False
+        _run_call_var.set({**calls, app._app_id: self.method})
+        await app._adapters.acall(
+            "pre_run_execute_call", method=self.method, **app._call_arguments()
+        )
+        return True
+
+    async def aleave(self, app: Application, error: BaseException | None) -> None:
+        calls = _run_call_var.get() or {}
+        if calls.get(app._app_id) is not self.method:
+            return
+        _run_call_var.set({k: v for k, v in calls.items() if k != app._app_id})
+        await app._adapters.acall(
+            "post_run_execute_call", method=self.method, exception=error, **app._call_arguments()
+        )
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def call_async(app: Application, *args: Any, **kwargs: Any) -> Any:
+                if not app._call_hooks:
+                    return await fn(app, *args, **kwargs)
+                await self.aenter(app)
+                error: BaseException | None = None
+                try:
+                    return await fn(app, *args, **kwargs)
+                except BaseException as exc:
+                    error = exc
+                    raise
+                finally:
+                    await self.aleave(app, error)
+
+            return call_async
+
+        @functools.wraps(fn)
+        def call(app: Application, *args: Any, **kwargs: Any) -> Any:
+            if not app._call_hooks:
+                return fn(app, *args, **kwargs)
+            self.enter(app)
+            error: BaseException | None = None
+            try:
+                return fn(app, *args, **kwargs)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                self.leave(app, error)
+
+        return call
 
 
 class Application:
@@ -78,9 +235,11 @@ class Application:
         adapter_set: LifecycleAdapterSet,
         builder: ApplicationBuilder | None = None,
         parent_pointer: ParentPointer | None = None,
+        spawning_parent_pointer: ParentPointer | None = None,
         state_persister: Any = None,
         state_initializer: Any = None,
         tracker: Any = None,
+        parallel_executor_factory: Callable[[], Executor] | None = None,
     ):
         self._graph = graph
         self._state = state
@@ -90,11 +249,28 @@ class Application:
         self._adapters = adapter_set
         self._builder = builder
         self._parent_pointer = parent_pointer
+        self._spawning_parent_pointer = spawning_parent_pointer
         self._state_persister = state_persister
         self._state_initializer = state_initializer
         self._tracker = tracker
-        self._prepared = {a.name: _PreparedAction(a) for a in graph.actions}
+        self._executor_factory = parallel_executor_factory or _create_default_executor
+        self._prepared = {a.name: PreparedAction(a) for a in graph.actions}
         self._next: Any = _UNSET
+        self._public_graph = ApplicationGraph(
+            actions=list(graph.actions),
+            transitions=list(graph.transitions),
+            entrypoint=graph.get_action(entrypoint),
+        )
+        self._traces = any(
+            adapter_set.does_hook(name, is_async=is_async)
+            for name in _SPAN_HOOKS
+            for is_async in (False, True)
+        )
+        self._call_hooks = any(
+            adapter_set.does_hook(name, is_async=is_async)
+            for name in _CALL_HOOKS
+            for is_async in (False, True)
+        )
 
     # --- identity and inspection -------------------------------------------------------------
 
@@ -120,12 +296,12 @@ class Application:
         return self._partition_key
 
     @property
+    def entrypoint(self) -> str:
+        return self._entrypoint
+
+    @property
     def graph(self) -> ApplicationGraph:
-        return ApplicationGraph(
-            actions=list(self._graph.actions),
-            transitions=list(self._graph.transitions),
-            entrypoint=self._graph.get_action(self._entrypoint),
-        )
+        return self._public_graph
 
     @property
     def builder(self) -> ApplicationBuilder | None:
@@ -133,11 +309,18 @@ class Application:
 
     @property
     def parent_pointer(self) -> ParentPointer | None:
+        """The run this application was forked from (None when it was not)."""
         return self._parent_pointer
 
     @property
+    def spawning_parent_pointer(self) -> ParentPointer | None:
+        """The run and step that started this application (None when none did)."""
+        return self._spawning_parent_pointer
+
+    @property
     def context(self) -> ApplicationContext:
-        return self._context_for(None)
+        upcoming = self.get_next_action()
+        return self._context_for(upcoming.name if upcoming is not None else None)
 
     def get_next_action(self) -> Action | None:
         """The action the next `step` will run, or None when no transition applies."""
@@ -152,11 +335,32 @@ class Application:
     def update_state(self, new_state: State) -> None:
         """Replaces the state between steps (keeps the internal bookkeeping keys)."""
         private = {k: v for k, v in self._state._values.items() if k.startswith("__")}
-        self._set_state(State._adopt({**new_state._values, **private}))
+        typing_system = new_state._typing if new_state._typing is not None else self._state._typing
+        self._set_state(State._adopt({**new_state._values, **private}, typing_system))
 
     def reset_to_entrypoint(self) -> None:
         """Makes the next step run the entrypoint again."""
         self._set_state(self._state.wipe(delete=[PRIOR_STEP]))
+
+    def visualize(self, output_file_path: str | None = None, **kwargs: Any) -> Any:
+        """Draws the graph with the `graphviz` package (as Burr does; it is not a dependency:
+        `pip install graphviz`, or `burrdesk export flow.burrflow -o flow.dot` without it)."""
+        try:
+            import graphviz
+        except ImportError:
+            raise ImportError(
+                "Application.visualize() draws with the graphviz package, which is not "
+                "installed: pip install graphviz (it also needs Graphviz's dot program)."
+            ) from None
+        dot = graphviz.Digraph(name=self._app_id)
+        for node in self._graph.actions:
+            dot.node(node.name)
+        for transition in self._graph.transitions:
+            label = "" if transition.condition.name == "default" else transition.condition.name
+            dot.edge(transition.from_.name, transition.to.name, label=label)
+        if output_file_path:
+            dot.render(output_file_path, format=kwargs.get("format", "png"))
+        return dot
 
     def _set_state(self, state: State) -> None:
         self._state = state
@@ -167,11 +371,33 @@ class Application:
             app_id=self._app_id,
             partition_key=self._partition_key,
             sequence_id=self.sequence_id,
-            action_name=action_name,
             tracker=self._tracker,
-            state_persister=self._state_persister,
+            parallel_executor_factory=self._executor_factory,
             state_initializer=self._state_initializer,
+            state_persister=self._state_persister,
+            action_name=action_name,
         )
+
+    def _call_arguments(self) -> dict[str, Any]:
+        return {"app_id": self._app_id, "partition_key": self._partition_key, "state": self._state}
+
+    def _hook_kwargs(self) -> dict[str, Any]:
+        return {"app_id": self._app_id, "partition_key": self._partition_key}
+
+    def validate_correct_async_use(self) -> None:
+        """Raises for an `abuild()` application run synchronously; warns about async hooks a
+        synchronous call will not await."""
+        if self._builder is not None and self._builder.is_async:
+            raise ValueError(
+                "This application was built with abuild(), which loads and saves "
+                "asynchronously: run it with astep(), arun(), aiterate() or astream_result()."
+            )
+        if self._adapters.async_hooks:
+            logger.warning(
+                "The application has asynchronous hooks %s that a synchronous call ignores; "
+                "use the async methods to have them awaited.",
+                sorted(self._adapters.async_hooks),
+            )
 
     # --- stepping ---------------------------------------------------------------------------
 
@@ -179,15 +405,15 @@ class Application:
         current = self._state._values.get(SEQUENCE_ID)
         values = dict(self._state._values)
         values[SEQUENCE_ID] = 0 if current is None else current + 1
-        self._state = State._adopt(values)
+        self._state = State._adopt(values, self._state._typing)
 
-    def _process_inputs(self, inputs: dict[str, Any] | None, prepared: _PreparedAction) -> dict:
+    def _process_inputs(self, inputs: dict[str, Any] | None, prepared: PreparedAction) -> dict:
         if inputs:
             reserved = [key for key in inputs if key.startswith("__")]
             if reserved:
                 raise ValueError(
                     f"Inputs {sorted(reserved)} start with a double underscore; such names are "
-                    "reserved for values the engine injects (like __context)."
+                    "reserved for values the engine injects (like __context and __tracer)."
                 )
             processed = {k: v for k, v in inputs.items() if k in prepared.accepted}
         else:
@@ -204,14 +430,49 @@ class Application:
                 )
         if prepared.wants_context:
             processed[CONTEXT_INPUT] = self._context_for(prepared.name)
+        if prepared.wants_tracer:
+            processed[TRACER_INPUT] = self._tracer_for(prepared.name)
         return processed
 
-    def _hook_kwargs(self) -> dict[str, Any]:
-        return {"app_id": self._app_id, "partition_key": self._partition_key}
+    def _tracer_for(self, action_name: str) -> TracerFactory:
+        return TracerFactory(
+            action=action_name,
+            sequence_id=self.sequence_id,  # type: ignore[arg-type]
+            app_id=self._app_id,
+            partition_key=self._partition_key,
+            lifecycle_adapters=self._adapters,
+        )
 
+    def _enter_step(self, prepared: PreparedAction, inputs: dict[str, Any]) -> list[Any]:
+        """Publishes the step's context (and tracer, for `@trace`) to the code it runs."""
+        tokens: list[Any] = [
+            _application_context.set(functools.partial(self._context_for, prepared.name))
+        ]
+        if self._traces:
+            tracer = inputs.get(TRACER_INPUT) or self._tracer_for(prepared.name)
+            tokens.append(tracer_factory_context_var.set(tracer))
+        return tokens
+
+    @staticmethod
+    def _leave_step(tokens: list[Any]) -> None:
+        variables = (_application_context, tracer_factory_context_var)
+        for variable, token in zip(variables, tokens, strict=False):
+            try:
+                variable.reset(token)
+            except ValueError:  # reset in another context (an async stream finished elsewhere)
+                variable.set(None)
+
+    @_ExecuteCall(ExecuteMethod.step)
     def step(self, inputs: dict[str, Any] | None = None) -> tuple[Action, dict, State] | None:
         """Runs the next action; returns (action, result, new state), or None if there is none."""
+        if self._builder is not None and self._builder.is_async:
+            self.validate_correct_async_use()
         self._bump_sequence_id()
+        return self._step(inputs, run_hooks=True)
+
+    def _step(
+        self, inputs: dict[str, Any] | None, *, run_hooks: bool
+    ) -> tuple[Action, dict, State] | None:
         action = self.get_next_action()
         if action is None:
             return None
@@ -224,45 +485,56 @@ class Application:
         action_inputs = self._process_inputs(inputs, prepared)
         before = self._state
         adapters = self._adapters
-        if adapters.pre_sync:
-            adapters.call_pre_run_step(
+        sequence_id = before._values[SEQUENCE_ID]
+        if run_hooks and adapters.pre_sync:
+            adapters.call(
+                "pre_run_step",
                 action=action,
                 state=before,
                 inputs=action_inputs,
-                sequence_id=before._values[SEQUENCE_ID],
+                sequence_id=sequence_id,
                 **self._hook_kwargs(),
             )
         result = None
         new_state = before
-        error: Exception | None = None
+        error: BaseException | None = None
+        tokens = self._enter_step(prepared, action_inputs)
         try:
             if prepared.single:
                 output = action.run_and_update(before, **action_inputs)
-                result, new_state = _apply_single_step_output(prepared, before, output)
+                result, new_state = single_step_output(prepared, before, output)
             else:
-                result = _run_function(action, before, action_inputs)
-                new_state = _run_reducer(prepared, before, result)
+                result = run_function(prepared, before, action_inputs)
+                new_state = run_reducer(prepared, before, result)
             self._set_state(new_state)
         except BaseException as exc:  # Ctrl-C too: hooks must not see it as a completed step
-            error = exc  # type: ignore[assignment]
+            error = exc
             raise
         finally:
-            if adapters.post_sync:
-                adapters.call_post_run_step(
+            self._leave_step(tokens)
+            if run_hooks and adapters.post_sync:
+                adapters.call(
+                    "post_run_step",
                     action=action,
                     state=new_state,
                     result=result,
-                    sequence_id=before._values[SEQUENCE_ID],
+                    sequence_id=sequence_id,
                     exception=error,
                     **self._hook_kwargs(),
                 )
         return action, result, new_state
 
+    @_ExecuteCall(ExecuteMethod.astep)
     async def astep(
         self, inputs: dict[str, Any] | None = None
     ) -> tuple[Action, dict, State] | None:
         """Asynchronous `step`: awaits async actions and async hooks."""
         self._bump_sequence_id()
+        return await self._astep(inputs, run_hooks=True)
+
+    async def _astep(
+        self, inputs: dict[str, Any] | None, *, run_hooks: bool
+    ) -> tuple[Action, dict, State] | None:
         action = self.get_next_action()
         if action is None:
             return None
@@ -270,50 +542,56 @@ class Application:
         action_inputs = self._process_inputs(inputs, prepared)
         before = self._state
         sequence_id = before._values[SEQUENCE_ID]
-        await self._adapters.acall_pre_run_step(
-            action=action,
-            state=before,
-            inputs=action_inputs,
-            sequence_id=sequence_id,
-            **self._hook_kwargs(),
-        )
+        if run_hooks:
+            await self._adapters.acall(
+                "pre_run_step",
+                action=action,
+                state=before,
+                inputs=action_inputs,
+                sequence_id=sequence_id,
+                **self._hook_kwargs(),
+            )
         result = None
         new_state = before
-        error: Exception | None = None
+        error: BaseException | None = None
+        tokens = self._enter_step(prepared, action_inputs)
         try:
             if prepared.single:
                 output = action.run_and_update(before, **action_inputs)
                 if inspect.isawaitable(output):
                     output = await output
-                result, new_state = _apply_single_step_output(prepared, before, output)
+                result, new_state = single_step_output(prepared, before, output)
             else:
                 result = action.run(before.subset(*action.reads), **action_inputs)
                 if inspect.isawaitable(result):
                     result = await result
-                _check_result(action, result)
-                new_state = _run_reducer(prepared, before, result)
+                check_result(prepared, result)
+                new_state = run_reducer(prepared, before, result)
             self._set_state(new_state)
         except BaseException as exc:  # Ctrl-C too: hooks must not see it as a completed step
-            error = exc  # type: ignore[assignment]
+            error = exc
             raise
         finally:
-            await self._adapters.acall_post_run_step(
-                action=action,
-                state=new_state,
-                result=result,
-                sequence_id=sequence_id,
-                exception=error,
-                **self._hook_kwargs(),
-            )
+            self._leave_step(tokens)
+            if run_hooks:
+                await self._adapters.acall(
+                    "post_run_step",
+                    action=action,
+                    state=new_state,
+                    result=result,
+                    sequence_id=sequence_id,
+                    exception=error,
+                    **self._hook_kwargs(),
+                )
         return action, result, new_state
 
     # --- running to a halt ----------------------------------------------------------------
 
     def _halt_sets(
-        self, halt_before: list[str] | None, halt_after: list[str] | None
+        self, halt_before: str | list[str] | None, halt_after: str | list[str] | None
     ) -> tuple[frozenset[str], frozenset[str]]:
-        return self._expand_halts(halt_before or [], "halt_before"), self._expand_halts(
-            halt_after or [], "halt_after"
+        return self._expand_halts(_halts(halt_before), "halt_before"), self._expand_halts(
+            _halts(halt_after), "halt_after"
         )
 
     def _expand_halts(self, names: list[str], label: str) -> frozenset[str]:
@@ -348,6 +626,7 @@ class Application:
             return upcoming, None, self._state
         return prior, result, self._state
 
+    @_ExecuteCall(ExecuteMethod.iterate)
     def iterate(
         self,
         *,
@@ -361,6 +640,14 @@ class Application:
         halts before an action, the returned action is the one *not yet run* and the result None.
         """
         before_set, after_set = self._halt_sets(halt_before, halt_after)
+        return self._iterate(before_set, after_set, inputs)
+
+    def _iterate(
+        self,
+        before_set: frozenset[str],
+        after_set: frozenset[str],
+        inputs: dict[str, Any] | None,
+    ) -> Generator[tuple[Action, dict, State], None, tuple[Action | None, dict | None, State]]:
         prior: Action | None = None
         result: dict | None = None
         while self.has_next_action():
@@ -370,6 +657,7 @@ class Application:
                 break
         return self._final(before_set, prior, result)
 
+    @_ExecuteCall(ExecuteMethod.run)
     def run(
         self,
         *,
@@ -385,7 +673,8 @@ class Application:
             except StopIteration as stop:
                 return stop.value
 
-    async def aiterate(
+    @_ExecuteCall(ExecuteMethod.aiterate)
+    def aiterate(
         self,
         *,
         halt_before: list[str] | None = None,
@@ -394,12 +683,21 @@ class Application:
     ) -> AsyncGenerator[tuple[Action, dict, State], None]:
         """Asynchronous `iterate` (an async generator cannot return the final triple; see arun)."""
         before_set, after_set = self._halt_sets(halt_before, halt_after)
+        return self._aiterate(before_set, after_set, inputs)
+
+    async def _aiterate(
+        self,
+        before_set: frozenset[str],
+        after_set: frozenset[str],
+        inputs: dict[str, Any] | None,
+    ) -> AsyncGenerator[tuple[Action, dict, State], None]:
         while self.has_next_action():
             prior, result, state = await self.astep(inputs=inputs)  # type: ignore[misc]
             yield prior, result, state
             if self._should_halt(before_set, after_set, prior):
                 break
 
+    @_ExecuteCall(ExecuteMethod.arun)
     async def arun(
         self,
         *,
@@ -408,88 +706,417 @@ class Application:
         inputs: dict[str, Any] | None = None,
     ) -> tuple[Action | None, dict | None, State]:
         """Asynchronous `run`."""
-        before_set, _ = self._halt_sets(halt_before, halt_after)
+        before_set, after_set = self._halt_sets(halt_before, halt_after)
         prior: Action | None = None
         result: dict | None = None
-        async for step_action, step_result, _state in self.aiterate(
-            halt_before=halt_before, halt_after=halt_after, inputs=inputs
-        ):
+        async for step_action, step_result, _state in self._aiterate(before_set, after_set, inputs):
             prior, result = step_action, step_result
         return self._final(before_set, prior, result)
 
+    # --- streaming --------------------------------------------------------------------------
 
-def _check_result(action: Action, result: Any) -> None:
-    if not isinstance(result, dict):
-        raise ValueError(
-            f"Action {action.name!r} returned a {type(result).__name__} from run(); "
-            "results must be dicts."
-        )
+    def _stream_arguments(self, action_name: str) -> dict[str, Any]:
+        return {
+            "action": action_name,
+            "sequence_id": self.sequence_id,
+            "app_id": self._app_id,
+            "partition_key": self._partition_key,
+        }
 
+    def _stream_item(
+        self,
+        name: str,
+        item: Any,
+        index: int,
+        started: datetime.datetime,
+        first: datetime.datetime,
+    ) -> dict[str, Any]:
+        return {
+            "item": item,
+            "item_index": index,
+            "stream_initialize_time": started,
+            "first_stream_item_start_time": first,
+            **self._stream_arguments(name),
+        }
 
-def _run_function(action: Action, state: State, inputs: dict[str, Any]) -> dict:
-    result = action.run(state.subset(*action.reads), **inputs)
-    _check_result(action, result)
-    return result
-
-
-def _apply_single_step_output(
-    prepared: _PreparedAction, before: State, output: Any
-) -> tuple[dict, State]:
-    if isinstance(output, State):
-        result, returned = {}, output
-    elif (
-        isinstance(output, tuple)
-        and len(output) == 2
-        and isinstance(output[0], dict)
-        and isinstance(output[1], State)
-    ):
-        result, returned = output
-    else:
-        raise ValueError(
-            f"Action {prepared.name!r} must return the new State or a (result: dict, State) "
-            f"tuple; it returned a {type(output).__name__}: {output!r:.200}."
-        )
-    return result, _merge_written(prepared, before, returned)
-
-
-def _merge_written(prepared: _PreparedAction, before: State, returned: State) -> State:
-    """The old state with the action's public changes applied; internal keys stay the engine's."""
-    old = before._values
-    new = returned._values
-    merged = dict(old)
-    for key, value in new.items():
-        if not key.startswith("__"):
-            merged[key] = value
-    for key in old:
-        if key not in new and not key.startswith("__"):
-            del merged[key]
-    for key in prepared.writes:
-        if key not in merged:
-            missing = [w for w in prepared.writes if w not in merged]
+    def stream_result(
+        self,
+        halt_after: list[str],
+        halt_before: list[str] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[Action, StreamingResultContainer]:
+        """Runs up to the first `halt_after` action and streams it: returns the action and a
+        container that yields its partial results as they come; `.get()` gives the final result
+        and state. A non-streaming action comes back as a container with nothing to stream; a
+        `halt_before` reached first comes back as the action not run and a None result."""
+        self.validate_correct_async_use()
+        call = _ExecuteCall(ExecuteMethod.stream_result)
+        if self._call_hooks:
+            call.enter(self)
+        before_set, after_set = self._halt_sets(halt_before, halt_after)
+        inputs = inputs or {}
+        next_action = self.get_next_action()
+        if next_action is None:
             raise ValueError(
-                f"State is missing write keys after running: {prepared.name}. Action "
-                f"{prepared.name!r} declares writes={list(prepared.writes)} but did not set "
-                f"{missing}."
+                "Cannot stream a result: there is no next action (the prior action was "
+                f"{self._state.get(PRIOR_STEP)!r})."
             )
-    merged[PRIOR_STEP] = prepared.name
-    return State._adopt(merged)
+        if next_action.name not in after_set:
+            next_action, results, state = self.run(
+                halt_before=sorted(after_set | before_set), inputs=inputs
+            )
+            if next_action.name in before_set and next_action.name not in after_set:
+                if self._call_hooks:
+                    call.leave(self, None)
+                return next_action, StreamingResultContainer.pass_through(results, state)
+        self._bump_sequence_id()
+        prepared = self._prepared[next_action.name]
+        adapters = self._adapters
+        adapters.call(
+            "pre_run_step",
+            action=next_action,
+            state=self._state,
+            inputs=inputs,
+            sequence_id=self.sequence_id,
+            **self._hook_kwargs(),
+        )
+        try:
+            action_inputs = self._process_inputs(inputs, prepared)
+            if not prepared.streaming:
+                action, result, state = self._step(inputs, run_hooks=False)  # type: ignore[misc]
+                adapters.call(
+                    "post_run_step",
+                    action=next_action,
+                    state=self._state,
+                    result=result,
+                    sequence_id=self.sequence_id,
+                    exception=None,
+                    **self._hook_kwargs(),
+                )
+                if self._call_hooks:
+                    call.leave(self, None)
+                return action, StreamingResultContainer.pass_through(result, state)
+            adapters.call("pre_start_stream", **self._stream_arguments(next_action.name))
+            generator = self._stream(prepared, self._state, action_inputs)
+        except Exception as exc:
+            adapters.call(
+                "post_run_step",
+                action=next_action,
+                state=self._state,
+                result=None,
+                sequence_id=self.sequence_id,
+                exception=exc,
+                **self._hook_kwargs(),
+            )
+            if self._call_hooks:
+                call.leave(self, exc)
+            raise
+
+        def finish(result: dict | None, state: State, error: BaseException | None) -> None:
+            adapters.call(
+                "post_run_step",
+                action=next_action,
+                state=state,
+                result=result,
+                sequence_id=self.sequence_id,
+                exception=error,
+                **self._hook_kwargs(),
+            )
+            if self._call_hooks:
+                call.leave(self, error)
+            adapters.call("post_end_stream", **self._stream_arguments(next_action.name))
+
+        return next_action, StreamingResultContainer(
+            generator, self._state, self._accept_streamed, finish
+        )
+
+    def _accept_streamed(self, result: dict, state: State) -> tuple[dict, State]:
+        self._set_state(state)
+        return result, state
+
+    def _stream(
+        self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
+    ) -> Iterator[tuple[dict, State | None]]:
+        """Runs a streaming action, telling the hooks about each partial result; the last item
+        is (final result, new state)."""
+        tokens = self._enter_step(prepared, inputs)
+        try:
+            if prepared.single:
+                yield from self._stream_single_step(prepared, state, inputs)
+            else:
+                yield from self._stream_two_step(prepared, state, inputs)
+        finally:
+            self._leave_step(tokens)
+
+    def _stream_single_step(
+        self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
+    ) -> Iterator[tuple[dict, State | None]]:
+        name = prepared.name
+        started, first, count = _now(), None, 0
+        result: Any = None
+        final: State | None = None
+        try:
+            for item in prepared.action.stream_run_and_update(state, **inputs):  # type: ignore[attr-defined]
+                result, final = _stream_pair(name, item)
+                if final is None:
+                    count += 1
+                    first = first or _now()
+                    self._adapters.call(
+                        "post_stream_item", **self._stream_item(name, result, count, started, first)
+                    )
+                    yield result, None
+        except Exception:
+            if final is None:
+                raise
+            logger.warning("Streaming action %r raised after its final item.", name, exc_info=True)
+        yield self._finish_single(prepared, state, result, final)
+
+    def _stream_two_step(
+        self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
+    ) -> Iterator[tuple[dict, State | None]]:
+        name = prepared.action.name
+        started, first, count = _now(), None, 0
+        result: Any = None
+        try:
+            for item in prepared.action.stream_run(state, **inputs):  # type: ignore[attr-defined]
+                previous, result = result, item
+                if previous is not None:
+                    first = first or _now()
+                    self._adapters.call(
+                        "post_stream_item",
+                        **self._stream_item(name, previous, count, started, first),
+                    )
+                    count += 1
+                    yield previous, None
+        except Exception:
+            if result is None:
+                raise
+            logger.warning(
+                "Streaming action %r raised; its last item goes to update().", name, exc_info=True
+            )
+        new_state = run_reducer(prepared, state, result)
+        check_result(prepared, result)
+        yield result, new_state
+
+    @staticmethod
+    def _finish_single(
+        prepared: PreparedAction, state: State, result: Any, final: State | None
+    ) -> tuple[dict, State]:
+        if final is None:
+            raise ValueError(
+                f"Action {prepared.name!r} ended its stream without a state: the last item a "
+                "streaming action yields must be (result, state), e.g. "
+                "yield {'response': text}, state.update(response=text)."
+            )
+        check_result(prepared, result)
+        return result, merge_written(prepared, state, final)
+
+    async def astream_result(
+        self,
+        halt_after: list[str],
+        halt_before: list[str] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> tuple[Action, AsyncStreamingResultContainer]:
+        """The asynchronous `stream_result` (the streaming action must be async)."""
+        call = _ExecuteCall(ExecuteMethod.stream_result)  # the method Burr reports for it too
+        if self._call_hooks:
+            await call.aenter(self)
+        before_set, after_set = self._halt_sets(halt_before, halt_after)
+        inputs = inputs or {}
+        next_action = self.get_next_action()
+        if next_action is None:
+            raise ValueError(
+                "Cannot stream a result: there is no next action (the prior action was "
+                f"{self._state.get(PRIOR_STEP)!r})."
+            )
+        if next_action.name not in after_set:
+            next_action, results, state = await self.arun(
+                halt_before=sorted(after_set | before_set), inputs=inputs
+            )
+            if next_action.name in before_set and next_action.name not in after_set:
+                if self._call_hooks:
+                    await call.aleave(self, None)
+                return next_action, AsyncStreamingResultContainer.pass_through(results, state)
+        self._bump_sequence_id()
+        prepared = self._prepared[next_action.name]
+        adapters = self._adapters
+        await adapters.acall(
+            "pre_run_step",
+            action=next_action,
+            state=self._state,
+            inputs=inputs,
+            sequence_id=self.sequence_id,
+            **self._hook_kwargs(),
+        )
+        try:
+            action_inputs = self._process_inputs(inputs, prepared)
+            if not prepared.streaming:
+                action, result, state = await self._astep(inputs, run_hooks=False)  # type: ignore[misc]
+                await adapters.acall(
+                    "post_run_step",
+                    action=next_action,
+                    state=self._state,
+                    result=result,
+                    sequence_id=self.sequence_id,
+                    exception=None,
+                    **self._hook_kwargs(),
+                )
+                if self._call_hooks:
+                    await call.aleave(self, None)
+                return action, AsyncStreamingResultContainer.pass_through(result, state)
+            await adapters.acall("pre_start_stream", **self._stream_arguments(next_action.name))
+            if not next_action.is_async():
+                raise ValueError(
+                    f"Action {next_action.name!r} streams synchronously; astream_result needs an "
+                    "async streaming action (async def with yield), or call stream_result."
+                )
+            generator = self._astream(prepared, self._state, action_inputs)
+        except Exception as exc:
+            await adapters.acall(
+                "post_run_step",
+                action=next_action,
+                state=self._state,
+                result=None,
+                sequence_id=self.sequence_id,
+                exception=exc,
+                **self._hook_kwargs(),
+            )
+            if self._call_hooks:
+                await call.aleave(self, exc)
+            await adapters.acall("post_end_stream", **self._stream_arguments(next_action.name))
+            raise
+
+        async def finish(result: dict | None, state: State, error: BaseException | None) -> None:
+            await adapters.acall(
+                "post_run_step",
+                action=next_action,
+                state=state,
+                result=result,
+                sequence_id=self.sequence_id,
+                exception=error,
+                **self._hook_kwargs(),
+            )
+            await adapters.acall("post_end_stream", **self._stream_arguments(next_action.name))
+            if self._call_hooks:
+                await call.aleave(self, error)
+
+        return next_action, AsyncStreamingResultContainer(
+            generator, self._state, self._accept_streamed, finish
+        )
+
+    async def _astream(
+        self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
+    ) -> AsyncGenerator[tuple[dict, State | None], None]:
+        tokens = self._enter_step(prepared, inputs)
+        name = prepared.name
+        started, first, count = _now(), None, 0
+        result: Any = None
+        try:
+            if prepared.single:
+                final: State | None = None
+                try:
+                    async for item in prepared.action.stream_run_and_update(state, **inputs):  # type: ignore[attr-defined]
+                        result, final = _stream_pair(name, item)
+                        if final is None:
+                            count += 1
+                            first = first or _now()
+                            await self._adapters.acall(
+                                "post_stream_item",
+                                **self._stream_item(name, result, count, started, first),
+                            )
+                            yield result, None
+                except Exception:
+                    if final is None:
+                        raise
+                    logger.warning(
+                        "Streaming action %r raised after its final item.", name, exc_info=True
+                    )
+                yield self._finish_single(prepared, state, result, final)
+                return
+            try:
+                async for item in prepared.action.stream_run(state, **inputs):  # type: ignore[attr-defined]
+                    previous, result = result, item
+                    if previous is not None:
+                        first = first or _now()
+                        await self._adapters.acall(
+                            "post_stream_item",
+                            **self._stream_item(name, previous, count, started, first),
+                        )
+                        count += 1
+                        yield previous, None
+            except Exception:
+                if result is None:
+                    raise
+                logger.warning(
+                    "Streaming action %r raised; its last item goes to update().",
+                    name,
+                    exc_info=True,
+                )
+            new_state = run_reducer(prepared, state, result)
+            check_result(prepared, result)
+            yield result, new_state
+        finally:
+            self._leave_step(tokens)
+
+    @_ExecuteCall(ExecuteMethod.stream_iterate)
+    def stream_iterate(
+        self,
+        halt_after: str | list[str] | None = None,
+        halt_before: str | list[str] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> Generator[tuple[Action, StreamingResultContainer], None, None]:
+        """Streams every step in turn: yields (action, container) per step until a halt; each
+        container is run to its end before the next step starts."""
+        self.validate_correct_async_use()
+        before_set, after_set = self._halt_sets(halt_before, halt_after)
+        return self._stream_iterate(before_set, after_set, inputs)
+
+    def _stream_iterate(
+        self, before_set: frozenset[str], after_set: frozenset[str], inputs: dict[str, Any] | None
+    ) -> Generator[tuple[Action, StreamingResultContainer], None, None]:
+        while self.has_next_action():
+            upcoming = self.get_next_action()
+            assert upcoming is not None
+            _, container = self.stream_result(halt_after=[upcoming.name], inputs=inputs)
+            yield upcoming, container
+            container.get()
+            if self._should_halt(before_set, after_set, upcoming):
+                break
+
+    @_ExecuteCall(ExecuteMethod.astream_iterate)
+    def astream_iterate(
+        self,
+        halt_after: str | list[str] | None = None,
+        halt_before: str | list[str] | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> AsyncGenerator[tuple[Action, AsyncStreamingResultContainer], None]:
+        """The asynchronous `stream_iterate`."""
+        before_set, after_set = self._halt_sets(halt_before, halt_after)
+        return self._astream_iterate(before_set, after_set, inputs)
+
+    async def _astream_iterate(
+        self, before_set: frozenset[str], after_set: frozenset[str], inputs: dict[str, Any] | None
+    ) -> AsyncGenerator[tuple[Action, AsyncStreamingResultContainer], None]:
+        while self.has_next_action():
+            upcoming = self.get_next_action()
+            assert upcoming is not None
+            _, container = await self.astream_result(halt_after=[upcoming.name], inputs=inputs)
+            yield upcoming, container
+            await container.get()
+            if self._should_halt(before_set, after_set, upcoming):
+                break
 
 
-def _run_reducer(prepared: _PreparedAction, before: State, result: dict) -> State:
-    returned = prepared.action.update(result, before)
-    if not isinstance(returned, State):
+def _stream_pair(action_name: str, item: Any) -> tuple[Any, State | None]:
+    """A single-step stream's item as (result, state or None); a bare dict is a partial."""
+    if isinstance(item, dict):
+        return item, None
+    if not isinstance(item, tuple) or len(item) != 2:
         raise ValueError(
-            f"Action {prepared.name!r}: update() must return a State, not {type(returned).__name__}."
+            f"Action {action_name!r} must yield (result, None) for partial results and "
+            f"(result, state) last; it yielded a {type(item).__name__}."
         )
-    undeclared = [
-        k for k in returned._values if k not in before._values and k not in prepared.writes
-    ]
-    if undeclared:
-        raise ValueError(
-            f"Action {prepared.name!r} wrote keys {sorted(undeclared)} that it does not declare "
-            f"in writes={list(prepared.writes)}."
-        )
-    return _merge_written(prepared, before, returned)
+    return item[0], item[1]
 
 
 class ApplicationBuilder:
@@ -497,7 +1124,6 @@ class ApplicationBuilder:
 
     def __init__(self) -> None:
         self._graph_builder: GraphBuilder | None = None
-        self._prebuilt_graph: Graph | None = None
         self.state: State | None = None
         self.start: str | None = None
         self.app_id: str = str(uuid.uuid4())
@@ -513,13 +1139,20 @@ class ApplicationBuilder:
         self.fork_from_sequence_id: int | None = None
         self.override_state_values: dict[str, Any] = {}
         self.parent_pointer: ParentPointer | None = None
+        self.spawn_from_app_id: str | None = None
+        self.spawn_from_partition_key: str | None = None
+        self.spawn_from_sequence_id: int | None = None
         self.tracker: Any = None
+        self.typing_system: TypingSystem | None = None
+        self.parallel_executor_factory: Callable[[], Executor] | None = None
+        self._is_async = False
+
+    @property
+    def is_async(self) -> bool:
+        """Built with `abuild()`: loads and saves asynchronously, so runs must be async."""
+        return self._is_async
 
     def _graph(self) -> GraphBuilder:
-        if self._prebuilt_graph is not None:
-            raise GraphError(
-                "This builder already has a graph from with_graph(); add actions there."
-            )
         if self._graph_builder is None:
             self._graph_builder = GraphBuilder()
         return self._graph_builder
@@ -533,23 +1166,45 @@ class ApplicationBuilder:
         return self
 
     def with_graph(self, graph: Graph) -> ApplicationBuilder:
-        if self._graph_builder is not None:
-            raise GraphError("with_graph() cannot be combined with with_actions/with_transitions.")
-        self._prebuilt_graph = graph
+        """Adds a prebuilt graph's actions and transitions (names must not clash)."""
+        self._graph().with_graph(graph)
         return self
 
-    def with_state(self, state: State | None = None, **kwargs: Any) -> ApplicationBuilder:
+    def with_graphs(self, *graphs: Graph) -> ApplicationBuilder:
+        for graph in graphs:
+            self.with_graph(graph)
+        return self
+
+    def with_typing(self, typing_system: TypingSystem | None) -> ApplicationBuilder:
+        """Types the state (e.g. `PydanticTypingSystem(MyState)`: `app.state.data` is a model)."""
+        if typing_system is not None:
+            self.typing_system = typing_system
+        return self
+
+    def with_state(self, state: Any = None, **kwargs: Any) -> ApplicationBuilder:
+        """Initial state values: keywords, a `State`, or a typed object (with `with_typing`)."""
         if self.state_initializer is not None:
             raise ValueError(
                 "with_state() cannot be combined with initialize_from(); use default_state=."
             )
-        current = self.state or State()
         if state is not None:
-            if not isinstance(state, State):
+            if self.state is not None:
                 raise ValueError(
-                    f"with_state() takes a State or keyword values, not {type(state).__name__}."
+                    "The state already has values: pass a State or typed object to "
+                    "with_state() once, or use keywords."
                 )
-            current = current.merge(state)
+            if isinstance(state, State):
+                current = state
+            elif self.typing_system is not None:
+                current = self.typing_system.construct_state(state)
+            else:
+                raise ValueError(
+                    f"with_state() got a {type(state).__name__}: pass a State or keyword "
+                    "values, or set a typing system with with_typing() first."
+                )
+            self.state = current.update(**kwargs) if kwargs else current
+            return self
+        current = self.state or State()
         self.state = current.update(**kwargs) if kwargs else current
         return self
 
@@ -579,38 +1234,65 @@ class ApplicationBuilder:
         self.lifecycle_adapters.extend(adapters)
         return self
 
+    def with_parallel_executor(
+        self, executor_factory: Callable[[], Executor]
+    ) -> ApplicationBuilder:
+        """The executor parallel actions run their sub-applications on (a thread pool unless
+        given; async applications use asyncio.gather)."""
+        if self.parallel_executor_factory is not None:
+            raise ValueError(
+                f"The application already has an executor ({self.parallel_executor_factory}); "
+                "set it once."
+            )
+        self.parallel_executor_factory = executor_factory
+        return self
+
+    def with_spawning_parent(
+        self, app_id: str, sequence_id: int, partition_key: str | None = None
+    ) -> ApplicationBuilder:
+        """Says which run and step started this application: trackers record it as a child
+        of that step (parallel actions do this for their sub-applications)."""
+        self.spawn_from_app_id = app_id
+        self.spawn_from_sequence_id = sequence_id
+        self.spawn_from_partition_key = partition_key
+        return self
+
     def with_tracker(
         self,
         tracker: Any = "sqlite",
         project: str = "default",
         params: dict[str, Any] | None = None,
+        use_otel_tracing: bool = False,
     ) -> ApplicationBuilder:
         """Records every step in a run database (as Burr's `with_tracker`).
 
         `tracker` is "sqlite" (or Burr's "local") with `params={"db_path": ...}` (the default
         database when omitted), or a tracker object such as `RunDatabaseTracker`.
         """
+        if use_otel_tracing:
+            raise ValueError(
+                "use_otel_tracing is not supported: burrdesk records spans into the run "
+                "database itself (see the Timeline's Spans tab)."
+            )
         if isinstance(tracker, str):
             if tracker not in ("sqlite", "local"):
                 raise ValueError(f"Unknown tracker {tracker!r}: use 'sqlite' or a tracker object.")
             from burrdesk.engine.tracking import RunDatabaseTracker
 
             options = dict(params or {})
-            tracker = RunDatabaseTracker(options.pop("db_path", None), project=project, **options)
+            db_path = options.pop("db_path", None)
+            options.pop("storage_dir", None)
+            tracker = RunDatabaseTracker(db_path, project=project, **options)
+        elif params is not None:
+            raise ValueError("params= is only for a tracker named by a string; this one is built.")
         self.tracker = tracker
         self.lifecycle_adapters.append(tracker)
         return self
 
     def with_state_persister(self, persister: Any, on_every: str = "step") -> ApplicationBuilder:
         """Saves the state after every step (as Burr's `with_state_persister`)."""
-        from burrdesk.engine.persistence import BaseStateSaver, PersisterHook
-
         if on_every != "step":
             raise ValueError(f"on_every={on_every!r} is not supported; only 'step' is.")
-        if isinstance(persister, BaseStateSaver):
-            self.lifecycle_adapters.append(PersisterHook(persister))
-        else:
-            self.lifecycle_adapters.append(persister)
         self.state_persister = persister
         return self
 
@@ -648,18 +1330,22 @@ class ApplicationBuilder:
         self.override_state_values = dict(override_state_values or {})
         return self
 
-    def _load_initial_state(self) -> State:
-        initializer = self.state_initializer
+    def reset_to_entrypoint(self) -> None:
+        if self.state is not None:
+            self.state = self.state.wipe(delete=[PRIOR_STEP])
+
+    def _load_key(self) -> tuple[str | None, str, int | None]:
         if self.fork_from_app_id is not None:
             if self.fork_from_app_id == self.app_id:
                 raise ValueError(
                     f"Cannot fork application {self.app_id!r} into itself: give the fork a new "
                     "app_id (or leave it unset for a fresh one)."
                 )
-            key = (self.fork_from_partition_key, self.fork_from_app_id, self.fork_from_sequence_id)
-        else:
-            key = (self.partition_key, self.app_id, self.sequence_id)
-        loaded = initializer.load(*key)
+            return self.fork_from_partition_key, self.fork_from_app_id, self.fork_from_sequence_id
+        return self.partition_key, self.app_id, self.sequence_id
+
+    def _initial_state_from(self, loaded: Any, key: tuple[Any, ...]) -> State:
+        initializer = self.state_initializer
         if loaded is None:
             self.sequence_id = None
             return State(self.default_state)
@@ -686,35 +1372,44 @@ class ApplicationBuilder:
                 state = state.wipe(delete=[PRIOR_STEP])
         return state
 
-    def _check_persister_initialized(self) -> None:
-        """Checked at build time, as Burr does, so initialize() may come after the builder call."""
-        persister = self.state_persister
-        if persister is None or not hasattr(persister, "is_initialized"):
-            return
-        try:
-            ready = persister.is_initialized()
-        except NotImplementedError:
-            return
-        if not ready:
+    def _check_persister_initialized(self, ready: bool | None) -> None:
+        if ready is False:
             raise RuntimeError(
-                f"The persister {type(persister).__name__} is not initialized: call its "
-                "initialize() method before build() (it creates the table)."
+                f"The persister {type(self.state_persister).__name__} is not initialized: call "
+                "its initialize() method before build() (it creates the table)."
             )
 
-    def build(self) -> Application:
-        if self._prebuilt_graph is not None:
-            graph = self._prebuilt_graph
-        elif self._graph_builder is not None:
-            graph = self._graph_builder.build()
-        else:
+    def _persister_hooks(self) -> list[Any]:
+        """The hook that saves after each step (checked ready, as Burr checks at build time)."""
+        persister = self.state_persister
+        if persister is None:
+            return []
+        if self._is_async:
+            if isinstance(persister, AsyncBaseStateSaver):
+                return [PersisterHookAsync(persister)]
+            if isinstance(persister, BaseStateSaver):
+                raise ValueError(
+                    "abuild() needs an asynchronous persister (AsyncBaseStatePersister); this one "
+                    "saves synchronously: use build()."
+                )
+            return [persister]
+        if isinstance(persister, AsyncBaseStateSaver):
+            raise ValueError(
+                "This persister saves asynchronously: build the application with abuild()."
+            )
+        if isinstance(persister, BaseStateSaver):
+            if hasattr(persister, "is_initialized"):
+                with contextlib.suppress(NotImplementedError):
+                    self._check_persister_initialized(bool(persister.is_initialized()))
+            return [PersisterHook(persister)]
+        return [persister]
+
+    def _graph_and_state(self, state: State) -> Application:
+        if self._graph_builder is None:
             raise GraphError("An application needs actions: call with_actions(...) before build().")
+        graph = self._graph_builder.build()
         if not isinstance(self.app_id, str) or not self.app_id:
             raise ValueError(f"app_id must be a non-empty string, not {self.app_id!r}.")
-        state = (
-            self._load_initial_state()
-            if self.state_initializer is not None
-            else (self.state or State())
-        )
         if self.start is None:
             raise GraphError(
                 "The application has no entrypoint: call with_entrypoint('<action name>')."
@@ -726,8 +1421,18 @@ class ApplicationBuilder:
             )
         if self.sequence_id is not None:
             state = state.update(**{SEQUENCE_ID: self.sequence_id})
-        self._check_persister_initialized()
-        adapter_set = LifecycleAdapterSet(*self.lifecycle_adapters)
+        if self.typing_system is not None:
+            state = state.with_typing_system(self.typing_system)
+        adapter_set = LifecycleAdapterSet(*self.lifecycle_adapters, *self._persister_hooks())
+        spawning = (
+            ParentPointer(
+                app_id=self.spawn_from_app_id,
+                partition_key=self.spawn_from_partition_key,
+                sequence_id=self.spawn_from_sequence_id,
+            )
+            if self.spawn_from_app_id is not None
+            else None
+        )
         app = Application(
             graph=graph,
             state=state,
@@ -737,16 +1442,51 @@ class ApplicationBuilder:
             adapter_set=adapter_set,
             builder=self,
             parent_pointer=self.parent_pointer,
+            spawning_parent_pointer=spawning,
             state_persister=self.state_persister,
             state_initializer=self.state_initializer,
             tracker=self.tracker,
+            parallel_executor_factory=self.parallel_executor_factory,
         )
-        adapter_set.call_post_application_create(
+        adapter_set.call(
+            "post_application_create",
             state=app.state,
             application_graph=app.graph,
             app_id=app.app_id,
             partition_key=app.partition_key,
             parent_pointer=self.parent_pointer,
-            spawning_parent_pointer=None,
+            spawning_parent_pointer=spawning,
         )
         return app
+
+    def build(self) -> Application:
+        """The application, for synchronous runs (and async runs with synchronous persisters)."""
+        self._is_async = False
+        if self.state_initializer is not None:
+            if getattr(self.state_initializer, "is_async", lambda: False)():
+                raise ValueError(
+                    "This state loader loads asynchronously: build the application with abuild()."
+                )
+            key = self._load_key()
+            state = self._initial_state_from(self.state_initializer.load(*key), key)
+        else:
+            state = self.state or State()
+        return self._graph_and_state(state)
+
+    async def abuild(self) -> Application:
+        """The application for asynchronous runs, loading from an asynchronous persister."""
+        self._is_async = True
+        persister = self.state_persister
+        if isinstance(persister, AsyncBaseStateSaver):
+            self._check_persister_initialized(bool(await persister.is_initialized()))
+        if self.state_initializer is not None:
+            if not getattr(self.state_initializer, "is_async", lambda: False)():
+                raise ValueError(
+                    "abuild() needs an asynchronous state loader; this one loads synchronously: "
+                    "use build()."
+                )
+            key = self._load_key()
+            state = self._initial_state_from(await self.state_initializer.load(*key), key)
+        else:
+            state = self.state or State()
+        return self._graph_and_state(state)

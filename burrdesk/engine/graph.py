@@ -102,6 +102,15 @@ class GraphBuilder:
             self.actions.append(create_action(candidate, name))
         return self
 
+    def with_graph(self, graph: Graph) -> GraphBuilder:
+        """Adds a built graph's actions and transitions (its names must not clash with ours)."""
+        self.actions.extend(graph.actions)
+        self._transitions.extend(
+            (transition.from_.name, transition.to.name, transition.condition)
+            for transition in graph.transitions
+        )
+        return self
+
     def with_transitions(self, *transitions: Sequence[Any]) -> GraphBuilder:
         for spec in transitions:
             if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3):

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from typing import Any, TypedDict
 
-from burrdesk.engine.lifecycle import PostRunStepHook
+from burrdesk.engine.lifecycle import PostRunStepHook, PostRunStepHookAsync
 from burrdesk.engine.state import State
 from burrdesk.model.state_codec import dumps
 
@@ -79,6 +79,62 @@ class BaseStatePersister(BaseStateLoader, BaseStateSaver, abc.ABC):
     """Both halves: what `initialize_from` and `with_state_persister` take."""
 
 
+class AsyncBaseStateLoader(abc.ABC):
+    """Loads a saved state asynchronously (for applications built with `abuild()`)."""
+
+    @abc.abstractmethod
+    async def load(
+        self,
+        partition_key: str | None,
+        app_id: str | None,
+        sequence_id: int | None = None,
+        **kwargs: Any,
+    ) -> PersistedStateData | None: ...
+
+    @abc.abstractmethod
+    async def list_app_ids(self, partition_key: str | None, **kwargs: Any) -> list[str]: ...
+
+    def is_async(self) -> bool:
+        return True
+
+
+class AsyncBaseStateSaver(abc.ABC):
+    """Saves the state after a step, asynchronously."""
+
+    async def initialize(self) -> None:  # noqa: B027 - optional, as in Burr
+        """Creates what the saver needs (a table, say); override when there is something."""
+
+    async def is_initialized(self) -> bool:
+        return True
+
+    @abc.abstractmethod
+    async def save(
+        self,
+        partition_key: str | None,
+        app_id: str,
+        sequence_id: int,
+        position: str,
+        state: State,
+        status: str,
+        **kwargs: Any,
+    ) -> None: ...
+
+    def is_async(self) -> bool:
+        return True
+
+
+class AsyncBaseStatePersister(AsyncBaseStateLoader, AsyncBaseStateSaver, abc.ABC):
+    """Both asynchronous halves: what an `abuild()` application persists with."""
+
+
+class BaseCopyable(abc.ABC):
+    """An adapter that can copy itself, so each sub-application of a parallel action gets its
+    own (see `parallelism.py`)."""
+
+    @abc.abstractmethod
+    def copy(self) -> Any: ...
+
+
 class PersisterHook(PostRunStepHook):
     """Saves the state after every step: `completed`, or `failed` when the action raised."""
 
@@ -105,6 +161,90 @@ class PersisterHook(PostRunStepHook):
             state,
             "completed" if exception is None else "failed",
         )
+
+
+class PersisterHookAsync(PostRunStepHookAsync):
+    """Awaits an asynchronous saver after every step."""
+
+    def __init__(self, persister: AsyncBaseStateSaver):
+        self.persister = persister
+
+    async def post_run_step(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        action: Any,
+        state: State,
+        result: dict | None,
+        sequence_id: int,
+        exception: Exception | None,
+        **future_kwargs: Any,
+    ) -> None:
+        await self.persister.save(
+            partition_key,
+            app_id,
+            sequence_id,
+            action.name,
+            state,
+            "completed" if exception is None else "failed",
+        )
+
+
+class DevNullPersister(BaseStatePersister):
+    """Saves nothing and loads nothing: for wiring a persister in without storing anything."""
+
+    def load(
+        self,
+        partition_key: str | None,
+        app_id: str | None,
+        sequence_id: int | None = None,
+        **kwargs: Any,
+    ) -> PersistedStateData | None:
+        return None
+
+    def list_app_ids(self, partition_key: str | None, **kwargs: Any) -> list[str]:
+        return []
+
+    def save(
+        self,
+        partition_key: str | None,
+        app_id: str,
+        sequence_id: int,
+        position: str,
+        state: State,
+        status: str,
+        **kwargs: Any,
+    ) -> None:
+        return None
+
+
+class AsyncDevNullPersister(AsyncBaseStatePersister):
+    """The asynchronous `DevNullPersister`."""
+
+    async def load(
+        self,
+        partition_key: str | None,
+        app_id: str | None,
+        sequence_id: int | None = None,
+        **kwargs: Any,
+    ) -> PersistedStateData | None:
+        return None
+
+    async def list_app_ids(self, partition_key: str | None, **kwargs: Any) -> list[str]:
+        return []
+
+    async def save(
+        self,
+        partition_key: str | None,
+        app_id: str,
+        sequence_id: int,
+        position: str,
+        state: State,
+        status: str,
+        **kwargs: Any,
+    ) -> None:
+        return None
 
 
 class InMemoryPersister(BaseStatePersister):
@@ -164,7 +304,38 @@ class InMemoryPersister(BaseStatePersister):
         return list(dict.fromkeys(ordered))
 
 
-class SQLitePersister(BaseStatePersister):
+class AsyncInMemoryPersister(AsyncBaseStatePersister):
+    """The asynchronous `InMemoryPersister` (the same records, awaited)."""
+
+    def __init__(self) -> None:
+        self._memory = InMemoryPersister()
+
+    async def save(
+        self,
+        partition_key: str | None,
+        app_id: str,
+        sequence_id: int,
+        position: str,
+        state: State,
+        status: str,
+        **kwargs: Any,
+    ) -> None:
+        self._memory.save(partition_key, app_id, sequence_id, position, state, status)
+
+    async def load(
+        self,
+        partition_key: str | None,
+        app_id: str | None,
+        sequence_id: int | None = None,
+        **kwargs: Any,
+    ) -> PersistedStateData | None:
+        return self._memory.load(partition_key, app_id, sequence_id)
+
+    async def list_app_ids(self, partition_key: str | None, **kwargs: Any) -> list[str]:
+        return self._memory.list_app_ids(partition_key)
+
+
+class SQLitePersister(BaseStatePersister, BaseCopyable):
     """Saves each step's state as a row in a SQLite table (Burr-compatible layout)."""
 
     PARTITION_KEY_DEFAULT = ""
@@ -191,6 +362,16 @@ class SQLitePersister(BaseStatePersister):
         cls, db_path: str, table_name: str = "burr_state", **kwargs: Any
     ) -> SQLitePersister:
         return cls(db_path=db_path, table_name=table_name, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SQLitePersister:
+        return cls.from_values(**config)
+
+    def copy(self) -> SQLitePersister:
+        """A persister on the same file with its own connection (one per sub-application)."""
+        twin = SQLitePersister(self.db_path, table_name=self.table_name)
+        twin._initialized = self._initialized
+        return twin
 
     def initialize(self) -> None:
         """Creates the table and its index (idempotent)."""

@@ -1,9 +1,13 @@
 """Recording runs into the run database: a lifecycle hook, and a loader for resume and fork.
 
 `RunDatabaseTracker` is told about each step by the engine and appends it to the run database
-(one committed transaction per step, only the keys the step changed). It is also a state
-loader, so `initialize_from(tracker, fork_from_app_id=..., fork_from_sequence_id=...)` starts
-an application from any recorded step, exactly as Burr's tracker does.
+(one committed transaction per step, only the keys the step changed). A streaming step also
+records when it started streaming, its first item and how many it streamed; a traced step
+its spans and attributes (kept in memory until the step ends, then written with it); a
+sub-application (a parallel action's task) becomes a child run of the step that started it.
+It is also a state loader, so `initialize_from(tracker, fork_from_app_id=...,
+fork_from_sequence_id=...)` starts an application from any recorded step, exactly as Burr's
+tracker does, with values of registered serde types read back as the program's objects.
 """
 
 from __future__ import annotations
@@ -15,31 +19,61 @@ import threading
 import time
 import traceback
 import weakref
+from pathlib import Path
 from typing import Any
 
 from burrdesk.engine.graph import ApplicationGraph, Graph
 from burrdesk.engine.graph_description import describe_graph
-from burrdesk.engine.lifecycle import PostApplicationCreateHook, PostRunStepHook, PreRunStepHook
+from burrdesk.engine.lifecycle import (
+    DoLogAttributeHook,
+    PostApplicationCreateHook,
+    PostEndSpanHook,
+    PostRunStepHook,
+    PostStreamItemHook,
+    PreRunStepHook,
+    PreStartSpanHook,
+    PreStartStreamHook,
+)
 from burrdesk.engine.persistence import BaseStateLoader, PersistedStateData
 from burrdesk.engine.state import State
 from burrdesk.model.data_location import default_database_path
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError, RunWriter
+from burrdesk.model.value_serde import deserialize_state
 
-_CONTEXT_INPUT = "__context"
+_STREAM_CLOSED = "GeneratorExit: the caller stopped reading the stream before the action finished."
 
 
 class _TrackedApp:
-    __slots__ = ("writer", "graph", "entrypoint", "pending")
+    """What the tracker keeps for one application while its current step runs."""
+
+    __slots__ = ("writer", "graph", "entrypoint", "pending", "stream", "spans", "attributes")
 
     def __init__(self, writer: RunWriter, graph: Graph, entrypoint: str):
         self.writer = writer
         self.graph = graph
         self.entrypoint = entrypoint
         self.pending: tuple[float, State, dict[str, Any]] | None = None
+        self.stream: dict[str, Any] | None = None
+        self.spans: dict[str, dict[str, Any]] = {}
+        self.attributes: list[dict[str, Any]] = []
+
+    def start_step(self, started_at: float, state: State, inputs: dict[str, Any]) -> None:
+        self.pending = (started_at, state, inputs)
+        self.stream = None
+        self.spans = {}
+        self.attributes = []
 
 
 class RunDatabaseTracker(
-    PostApplicationCreateHook, PreRunStepHook, PostRunStepHook, BaseStateLoader
+    PostApplicationCreateHook,
+    PreRunStepHook,
+    PostRunStepHook,
+    PreStartStreamHook,
+    PostStreamItemHook,
+    PreStartSpanHook,
+    PostEndSpanHook,
+    DoLogAttributeHook,
+    BaseStateLoader,
 ):
     """Records every step of the applications it is attached to (`with_hooks` or `with_tracker`)."""
 
@@ -73,6 +107,7 @@ class RunDatabaseTracker(
         state: State,
         application_graph: ApplicationGraph,
         parent_pointer: Any = None,
+        spawning_parent_pointer: Any = None,
         **future_kwargs: Any,
     ) -> None:
         database = self.database
@@ -95,6 +130,13 @@ class RunDatabaseTracker(
                     partition_key=parent_pointer.partition_key or "",
                 )
                 parent_run_id = parent.run_id if parent is not None else None
+            spawner = None
+            if spawning_parent_pointer is not None:
+                spawner = database.find_run(
+                    spawning_parent_pointer.app_id,
+                    project=self.project,
+                    partition_key=spawning_parent_pointer.partition_key or "",
+                )
             run_id = database.create_run(
                 project=self.project,
                 app_id=app_id,
@@ -103,9 +145,13 @@ class RunDatabaseTracker(
                 start_sequence_id=start,
                 graph=describe_graph(application_graph),
                 entrypoint=application_graph.entrypoint.name,
-                flow=self.flow,
+                flow=self.flow if spawner is None else None,
                 parent_run_id=parent_run_id,
                 parent_sequence_id=parent_pointer.sequence_id if parent_pointer else None,
+                spawning_parent_run_id=spawner.run_id if spawner is not None else None,
+                spawning_parent_sequence_id=(
+                    spawning_parent_pointer.sequence_id if spawner is not None else None
+                ),
             )
             writer = database.writer(run_id)
         graph = Graph(list(application_graph.actions), list(application_graph.transitions))
@@ -125,7 +171,7 @@ class RunDatabaseTracker(
     ) -> None:
         tracked = self._apps.get((app_id, partition_key))
         if tracked is not None:
-            tracked.pending = (time.time(), state, inputs)
+            tracked.start_step(time.time(), state, inputs)
 
     def post_run_step(
         self,
@@ -144,14 +190,15 @@ class RunDatabaseTracker(
             return
         started_at, before, inputs = tracked.pending or (None, state, {})
         tracked.pending = None
-        if exception is not None and not isinstance(exception, Exception):
-            return  # interrupted (Ctrl-C, exit): the step did not happen; nothing to record
-        if _CONTEXT_INPUT in inputs:
-            inputs = {k: v for k, v in inputs.items() if k != _CONTEXT_INPUT}
         error = tb = None
-        if exception is not None:
+        if isinstance(exception, GeneratorExit):
+            error = _STREAM_CLOSED
+        elif exception is not None and not isinstance(exception, Exception):
+            return  # interrupted (Ctrl-C, exit): the step did not happen; nothing to record
+        elif exception is not None:
             error = f"{type(exception).__name__}: {exception}"
             tb = "".join(traceback.format_exception(exception))
+        inputs = {k: v for k, v in inputs.items() if not k.startswith("__")}
         tracked.writer.record_step(
             sequence_id=sequence_id,
             action=action.name,
@@ -163,9 +210,78 @@ class RunDatabaseTracker(
             error=error,
             traceback=tb,
             started_at=started_at,
+            stream=tracked.stream,
+            spans=list(tracked.spans.values()),
+            attributes=tracked.attributes,
         )
         if exception is None and self._at_end(tracked, action.name, state):
             tracked.writer.finish("completed")
+
+    # --- streaming and tracing (kept until the step is recorded) -------------------------------
+
+    def pre_start_stream(
+        self, *, app_id: str, partition_key: str | None, **future_kwargs: Any
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is not None:
+            tracked.stream = {"started_at": time.time(), "first_item_at": None, "item_count": 0}
+
+    def post_stream_item(
+        self, *, app_id: str, partition_key: str | None, **future_kwargs: Any
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is None or tracked.stream is None:
+            return
+        stream = tracked.stream
+        if stream["first_item_at"] is None:
+            stream["first_item_at"] = time.time()
+        stream["item_count"] += 1
+
+    def pre_start_span(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        span: Any,
+        span_dependencies: list[str],
+        **future_kwargs: Any,
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is not None:
+            tracked.spans[span.uid] = {
+                "span_id": span.uid,
+                "parent_span_id": span.parent.uid if span.parent is not None else None,
+                "name": span.name,
+                "started_at": time.time(),
+                "ended_at": None,
+                "dependencies": list(span_dependencies),
+            }
+
+    def post_end_span(
+        self, *, app_id: str, partition_key: str | None, span: Any, **future_kwargs: Any
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is not None and span.uid in tracked.spans:
+            tracked.spans[span.uid]["ended_at"] = time.time()
+
+    def do_log_attributes(
+        self,
+        *,
+        app_id: str,
+        partition_key: str | None,
+        attributes: dict[str, Any],
+        span: Any,
+        **future_kwargs: Any,
+    ) -> None:
+        tracked = self._apps.get((app_id, partition_key))
+        if tracked is None:
+            return
+        now = time.time()
+        span_id = span.uid if span is not None else None
+        tracked.attributes.extend(
+            {"span_id": span_id, "key": key, "value": value, "logged_at": now}
+            for key, value in attributes.items()
+        )
 
     @staticmethod
     def _at_end(tracked: _TrackedApp, action_name: str, state: State) -> bool:
@@ -211,7 +327,7 @@ class RunDatabaseTracker(
             app_id=run.app_id,
             sequence_id=sequence_id,
             position=position,
-            state=State(values),
+            state=State(deserialize_state(values)),
             created_at=str(run.created_at),
             status=status,
         )
@@ -267,3 +383,22 @@ def _close_open_trackers() -> None:
     for tracker in list(_open_trackers):
         with contextlib.suppress(Exception):  # never turn a clean exit into a traceback
             tracker.close()
+
+
+class LocalTrackingClient(RunDatabaseTracker):
+    """Burr's `LocalTrackingClient(project, storage_dir=...)`, recording into a run database.
+
+    Without `storage_dir` it records into the default run database; with one, into
+    `runs.db` in that folder (created if needed). Burr's other options have no meaning for a
+    run database and are accepted and ignored.
+    """
+
+    def __init__(
+        self, project: str, storage_dir: str | os.PathLike[str] | None = None, **_burr_options: Any
+    ):
+        db_path = None
+        if storage_dir is not None:
+            folder = Path(storage_dir).expanduser()
+            folder.mkdir(parents=True, exist_ok=True)
+            db_path = folder / "runs.db"
+        super().__init__(db_path, project=project)

@@ -14,7 +14,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,17 @@ from burrdesk.model.run_database_schema import (
     SCHEMA_VERSION,
     ensure_indexes,
 )
-from burrdesk.model.run_records import LineageSegment, RunRecord, StepRecord
+from burrdesk.model.run_records import (
+    AttributeRecord,
+    LineageSegment,
+    RunRecord,
+    SpanRecord,
+    StepRecord,
+)
 from burrdesk.model.state_codec import dumps, loads
 from burrdesk.model.state_delta import StateDiff, apply_delta, compute_delta, diff_states
 
-_RUN_COLUMNS = (
+_RUN_COLUMNS_V1 = (
     "run_id, project, app_id, partition_key, status, entrypoint, graph, flow, created_at, "
     "updated_at, step_count, first_sequence_id, last_sequence_id, parent_run_id, "
     "parent_sequence_id, next_action, source, writer_pid, writer_host, "
@@ -42,10 +48,17 @@ _RUN_COLUMNS = (
     "(SELECT MAX(s.sequence_id) FROM steps AS s WHERE s.run_id = runs.run_id), "
     "(SELECT COUNT(*) FROM runs AS f WHERE f.parent_run_id = runs.run_id)"
 )
-_STEP_COLUMNS = (
+_RUN_COLUMNS = (
+    _RUN_COLUMNS_V1 + ", spawning_parent_run_id, spawning_parent_sequence_id, "
+    "(SELECT COUNT(*) FROM runs AS c WHERE c.spawning_parent_run_id = runs.run_id)"
+)
+_STEP_COLUMNS_V1 = (
     "run_id, sequence_id, action, status, started_at, ended_at, inputs, result, error, "
     "traceback, delta"
 )
+_STEP_COLUMNS = _STEP_COLUMNS_V1 + ", stream_started_at, first_item_at, item_count"
+_V1_EXTRA_RUN = ", NULL, NULL, 0"
+_V1_EXTRA_STEP = ", NULL, NULL, NULL"
 _HOST = socket.gethostname()
 _LIVE_STATUSES = ("running", "interrupted")
 _NOW: Any = object()
@@ -71,6 +84,9 @@ class RunDatabase:
             raise RunDatabaseError(f"{self.path} is a folder, not a run database file.")
         self._lock = threading.RLock()
         self._checkpointer: _Checkpointer | None = None
+        self.version = SCHEMA_VERSION
+        self._run_columns = _RUN_COLUMNS
+        self._step_columns = _STEP_COLUMNS
         try:
             if read_only:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
@@ -128,11 +144,9 @@ class RunDatabase:
             self._use_wal()
         if version < SCHEMA_VERSION:
             if self.read_only:
-                raise RunDatabaseError(
-                    f"{self.path} uses schema version {version} and needs an upgrade to "
-                    f"{SCHEMA_VERSION}; open it once without read-only access to upgrade it."
-                )
-            self._migrate(version)
+                self._read_as_version(version)
+            else:
+                self._migrate(version)
         if (
             not self.read_only
             and not conn.execute(
@@ -141,6 +155,22 @@ class RunDatabase:
         ):
             with self._transaction():
                 ensure_indexes(sqlite_utils.Database(conn))
+
+    def _read_as_version(self, version: int) -> None:
+        """Reads an older file as it is (read-only: it cannot be migrated); what it lacks
+        reads as empty."""
+        if version < 1:
+            raise RunDatabaseError(
+                f"{self.path} has schema version {version}, which no burrdesk release wrote."
+            )
+        self.version = version
+        self._run_columns = _RUN_COLUMNS_V1 + _V1_EXTRA_RUN
+        self._step_columns = _STEP_COLUMNS_V1 + _V1_EXTRA_STEP
+
+    @property
+    def has_spans(self) -> bool:
+        """Whether the file can hold spans, attributes, streams and child runs (version 2)."""
+        return self.version >= 2
 
     def _use_wal(self) -> None:
         """WAL lets readers follow a run while it is written; set only on our own files."""
@@ -212,24 +242,35 @@ class RunDatabase:
         search: str | None = None,
         roots_only: bool = False,
         forks_of: int | None = None,
+        children_of: int | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered.
 
-        `roots_only` leaves out forks (the top level of a tree of runs); `forks_of` lists the
-        forks of one run instead, oldest first, the order they were made in.
+        `roots_only` leaves out forks and sub-applications (the top level of a tree of runs);
+        `forks_of` lists the forks of one run instead, and `children_of` its forks and the
+        sub-applications its steps started, oldest first, the order they were made in.
         """
         where, args = self._run_filter(project, app_id, partition_key, status, search)
         clauses = [where.removeprefix("WHERE ")] if where else []
         if roots_only:
             clauses.append("parent_run_id IS NULL")
+            if self.has_spans:
+                clauses.append("spawning_parent_run_id IS NULL")
         if forks_of is not None:
             clauses.append("parent_run_id = ?")
             args = (*args, forks_of)
+        if children_of is not None:
+            if self.has_spans:
+                clauses.append("(parent_run_id = ? OR spawning_parent_run_id = ?)")
+                args = (*args, children_of, children_of)
+            else:
+                clauses.append("parent_run_id = ?")
+                args = (*args, children_of)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        order = "ASC" if forks_of is not None else "DESC"
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY created_at {order}, run_id {order}"
+        order = "ASC" if forks_of is not None or children_of is not None else "DESC"
+        sql = f"SELECT {self._run_columns} FROM runs {where} ORDER BY created_at {order}, run_id {order}"
         if status in _LIVE_STATUSES:
             runs = [r for r in map(_run_from_row, self._query(sql, args)) if r.status == status]
             return runs[offset : offset + limit]
@@ -240,7 +281,7 @@ class RunDatabase:
         """Runs created after run `run_id` (ids only grow), oldest first: how a view notices
         new runs and new forks without re-reading what it shows."""
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id > ? ORDER BY run_id LIMIT ?",
+            f"SELECT {self._run_columns} FROM runs WHERE run_id > ? ORDER BY run_id LIMIT ?",
             (run_id, limit),
         )
         return [_run_from_row(row) for row in rows]
@@ -380,7 +421,7 @@ class RunDatabase:
         return [row[0] for row in self._query("SELECT DISTINCT project FROM runs ORDER BY project")]
 
     def get_run(self, run_id: int) -> RunRecord:
-        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+        rows = self._query(f"SELECT {self._run_columns} FROM runs WHERE run_id = ?", (run_id,))
         if not rows:
             raise RunDatabaseError(f"{self.path} has no run {run_id}.")
         return _run_from_row(rows[0])
@@ -397,7 +438,7 @@ class RunDatabase:
             clauses.append("partition_key = ?")
             args.append(partition_key)
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {' AND '.join(clauses)} "
+            f"SELECT {self._run_columns} FROM runs WHERE {' AND '.join(clauses)} "
             "ORDER BY created_at DESC LIMIT 1",
             tuple(args),
         )
@@ -414,7 +455,7 @@ class RunDatabase:
         """Up to `limit` steps from `start_sequence_id` on (from the first step when None)."""
         start = -(2**62) if start_sequence_id is None else start_sequence_id
         rows = self._query(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? AND sequence_id >= ? "
+            f"SELECT {self._step_columns} FROM steps WHERE run_id = ? AND sequence_id >= ? "
             "ORDER BY sequence_id LIMIT ?",
             (run_id, start, limit),
         )
@@ -423,7 +464,7 @@ class RunDatabase:
     def read_last_steps(self, run_id: int, limit: int = 100) -> list[StepRecord]:
         """The last `limit` steps, in sequence order."""
         rows = self._query(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY sequence_id DESC LIMIT ?",
+            f"SELECT {self._step_columns} FROM steps WHERE run_id = ? ORDER BY sequence_id DESC LIMIT ?",
             (run_id, limit),
         )
         return [_step_from_row(row) for row in reversed(rows)]
@@ -436,14 +477,14 @@ class RunDatabase:
         if run.last_sequence_id - run.first_sequence_id + 1 == run.step_count:
             return self.read_steps(run_id, run.first_sequence_id + row, limit)
         rows = self._query(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? ORDER BY sequence_id LIMIT ? OFFSET ?",
+            f"SELECT {self._step_columns} FROM steps WHERE run_id = ? ORDER BY sequence_id LIMIT ? OFFSET ?",
             (run_id, limit, row),
         )
         return [_step_from_row(r) for r in rows]
 
     def get_step(self, run_id: int, sequence_id: int) -> StepRecord:
         rows = self._query(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ? AND sequence_id = ?",
+            f"SELECT {self._step_columns} FROM steps WHERE run_id = ? AND sequence_id = ?",
             (run_id, sequence_id),
         )
         if not rows:
@@ -486,11 +527,73 @@ class RunDatabase:
             )
             args.extend([changed_key] * 3)
         rows = self._query(
-            f"SELECT {_STEP_COLUMNS} FROM steps WHERE {' AND '.join(clauses)} "
+            f"SELECT {self._step_columns} FROM steps WHERE {' AND '.join(clauses)} "
             "ORDER BY sequence_id LIMIT ?",
             (*args, limit),
         )
         return [_step_from_row(r) for r in rows]
+
+    # --- spans, attributes and sub-applications of a step --------------------------------
+
+    def spans(self, run_id: int, sequence_id: int) -> list[SpanRecord]:
+        """The spans the step opened, in the order they started."""
+        if not self.has_spans:
+            return []
+        rows = self._query(
+            "SELECT span_id, parent_span_id, name, started_at, ended_at, dependencies FROM spans "
+            "WHERE run_id = ? AND sequence_id = ? ORDER BY started_at, span_id",
+            (run_id, sequence_id),
+        )
+        return [
+            SpanRecord(
+                run_id=run_id,
+                sequence_id=sequence_id,
+                span_id=span_id,
+                parent_span_id=parent,
+                name=name,
+                started_at=started,
+                ended_at=ended,
+                dependencies=loads(dependencies) if dependencies else [],
+            )
+            for span_id, parent, name, started, ended, dependencies in rows
+        ]
+
+    def attributes(self, run_id: int, sequence_id: int) -> list[AttributeRecord]:
+        """The values the step logged, in the order it logged them."""
+        if not self.has_spans:
+            return []
+        rows = self._query(
+            "SELECT position, span_id, key, value, logged_at FROM attributes "
+            "WHERE run_id = ? AND sequence_id = ? ORDER BY position",
+            (run_id, sequence_id),
+        )
+        return [
+            AttributeRecord(
+                run_id=run_id,
+                sequence_id=sequence_id,
+                position=position,
+                span_id=span_id,
+                key=key,
+                value=loads(value) if value is not None else None,
+                logged_at=logged_at,
+            )
+            for position, span_id, key, value, logged_at in rows
+        ]
+
+    def child_runs(self, run_id: int, sequence_id: int | None = None) -> list[RunRecord]:
+        """The sub-applications a run's steps (or one step) started, oldest first."""
+        if not self.has_spans:
+            return []
+        clauses, args = ["spawning_parent_run_id = ?"], [run_id]
+        if sequence_id is not None:
+            clauses.append("spawning_parent_sequence_id = ?")
+            args.append(sequence_id)
+        rows = self._query(
+            f"SELECT {self._run_columns} FROM runs WHERE {' AND '.join(clauses)} "
+            "ORDER BY created_at, run_id",
+            tuple(args),
+        )
+        return [_run_from_row(row) for row in rows]
 
     # --- rebuilding states ------------------------------------------------------------------
 
@@ -567,16 +670,22 @@ class RunDatabase:
         status: str = "running",
         source: str = "burrdesk",
         created_at: float | None = None,
+        spawning_parent_run_id: int | None = None,
+        spawning_parent_sequence_id: int | None = None,
     ) -> int:
-        """Adds a run and the state it starts from; returns its run id."""
+        """Adds a run and the state it starts from; returns its run id.
+
+        `spawning_parent_run_id`/`_sequence_id` name the step that started it (a child run).
+        """
         now = time.time() if created_at is None else created_at
         with self._transaction() as conn:
             try:
                 cursor = conn.execute(
                     "INSERT INTO runs (project, app_id, partition_key, status, entrypoint, graph, "
                     "flow, created_at, updated_at, step_count, parent_run_id, parent_sequence_id, "
-                    "next_action, source, writer_pid, writer_host) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                    "next_action, source, writer_pid, writer_host, spawning_parent_run_id, "
+                    "spawning_parent_sequence_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         project,
                         app_id,
@@ -593,6 +702,8 @@ class RunDatabase:
                         source,
                         os.getpid(),
                         _HOST,
+                        spawning_parent_run_id,
+                        spawning_parent_sequence_id,
                     ),
                 )
             except sqlite3.IntegrityError:
@@ -796,10 +907,17 @@ class RunWriter:
         traceback: str | None = None,
         started_at: float | None = None,
         ended_at: float | None = _NOW,
+        stream: Mapping[str, Any] | None = None,
+        spans: Iterable[Mapping[str, Any]] = (),
+        attributes: Iterable[Mapping[str, Any]] = (),
     ) -> None:
         """Stores one step: its delta against `before`, plus a checkpoint when one is due.
 
         `ended_at` defaults to now; pass None when the end time is unknown (imports).
+        `stream` ({"started_at", "first_item_at", "item_count"}) describes a streaming step;
+        `spans` ({"span_id", "parent_span_id", "name", "started_at", "ended_at",
+        "dependencies"}) and `attributes` ({"span_id", "key", "value", "logged_at"}) are what
+        the action traced. They are written in the step's own transaction.
         """
         failed = error is not None
         delta = {} if failed else compute_delta(before, after, writes)
@@ -822,7 +940,35 @@ class RunWriter:
             error,
             traceback,
             delta_text,
+            stream.get("started_at") if stream else None,
+            stream.get("first_item_at") if stream else None,
+            stream.get("item_count") if stream else None,
         )
+        span_rows = [
+            (
+                self.run_id,
+                sequence_id,
+                span["span_id"],
+                span.get("parent_span_id"),
+                span["name"],
+                span.get("started_at"),
+                span.get("ended_at"),
+                dumps(list(span["dependencies"])) if span.get("dependencies") else None,
+            )
+            for span in spans
+        ]
+        attribute_rows = [
+            (
+                self.run_id,
+                sequence_id,
+                position,
+                attribute.get("span_id"),
+                str(attribute["key"]),
+                dumps(attribute.get("value")),
+                attribute.get("logged_at"),
+            )
+            for position, attribute in enumerate(attributes)
+        ]
         status = "failed" if failed else "running"
         step_count = self.step_count + 1
         first = sequence_id if self.first_sequence_id is None else self.first_sequence_id
@@ -834,11 +980,17 @@ class RunWriter:
         database = self.database
         with database._lock:
             conn = database.conn
-            single = (checkpoint_text is None and not refresh) or self._batched
+            single = (
+                checkpoint_text is None and not refresh and not span_rows and not attribute_rows
+            ) or self._batched
             if not single:
                 conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(_INSERT_STEP, step_row)
+                if span_rows:
+                    conn.executemany(_INSERT_SPAN, span_rows)
+                if attribute_rows:
+                    conn.executemany(_INSERT_ATTRIBUTE, attribute_rows)
                 if checkpoint_text is not None:
                     conn.execute(_UPSERT_CHECKPOINT, (self.run_id, sequence_id, checkpoint_text))
                 if refresh:
@@ -909,7 +1061,16 @@ class RunWriter:
 
 _INSERT_STEP = (
     "INSERT INTO steps (run_id, sequence_id, action, status, started_at, ended_at, inputs, "
-    "result, error, traceback, delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "result, error, traceback, delta, stream_started_at, first_item_at, item_count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SPAN = (
+    "INSERT OR REPLACE INTO spans (run_id, sequence_id, span_id, parent_span_id, name, "
+    "started_at, ended_at, dependencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_ATTRIBUTE = (
+    "INSERT OR REPLACE INTO attributes (run_id, sequence_id, position, span_id, key, value, "
+    "logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_CHECKPOINT = (
     "INSERT OR REPLACE INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)"
@@ -971,6 +1132,9 @@ def _run_from_row(row: tuple) -> RunRecord:
         unrecorded_steps,
         live_last_seq,
         fork_count,
+        spawning_parent_run_id,
+        spawning_parent_seq,
+        child_count,
     ) = row
     step_count = (step_count or 0) + (unrecorded_steps or 0)
     if live_last_seq is not None:
@@ -998,11 +1162,29 @@ def _run_from_row(row: tuple) -> RunRecord:
         next_action=next_action,
         source=source or "burrdesk",
         fork_count=fork_count or 0,
+        spawning_parent_run_id=spawning_parent_run_id,
+        spawning_parent_sequence_id=spawning_parent_seq,
+        child_count=child_count or 0,
     )
 
 
 def _step_from_row(row: tuple) -> StepRecord:
-    run_id, seq, action, status, started, ended, inputs, result, error, tb, delta = row
+    (
+        run_id,
+        seq,
+        action,
+        status,
+        started,
+        ended,
+        inputs,
+        result,
+        error,
+        tb,
+        delta,
+        stream_started,
+        first_item,
+        item_count,
+    ) = row
     return StepRecord(
         run_id=run_id,
         sequence_id=seq,
@@ -1015,6 +1197,9 @@ def _step_from_row(row: tuple) -> StepRecord:
         error=error,
         traceback=tb,
         delta=loads(delta) if delta else {},
+        stream_started_at=stream_started,
+        first_item_at=first_item,
+        item_count=item_count,
     )
 
 

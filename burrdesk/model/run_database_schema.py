@@ -12,6 +12,20 @@ Tables (version 1):
                               the full state after that step (or before the first step), written
                               often enough that any state is one checkpoint plus a bounded number
                               of deltas away
+Version 2 adds what real Burr programs produce:
+  runs.spawning_parent_run_id, runs.spawning_parent_sequence_id
+                              the run and step that started this run (a sub-application of a
+                              parallel action); its children list under that step
+  steps.stream_started_at, steps.first_item_at, steps.item_count
+                              a streaming step: when it started streaming, its first item, and
+                              how many partial results it streamed
+  spans(run_id, sequence_id, span_id)
+                              the spans an action opened, with their parent span and times
+  attributes(run_id, sequence_id, position)
+                              the values it logged, on a span or on the step
+
+A reader opens a version 1 file read-only as it is (the new columns read as empty); opening it
+for writing migrates it.
 """
 
 from __future__ import annotations
@@ -21,8 +35,9 @@ from collections.abc import Callable
 import sqlite_utils
 
 FORMAT_MARKER = "burrdesk.run-database"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PARENT_INDEX = "idx_runs_parent_run_id"
+SPAWNING_INDEX = "idx_runs_spawning_parent_run_id"
 
 
 def _create_version_1(db: sqlite_utils.Database) -> None:
@@ -85,6 +100,51 @@ def _create_version_1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_version_2(db: sqlite_utils.Database) -> None:
+    runs = db["runs"]
+    runs.add_column("spawning_parent_run_id", int, fk="runs", fk_col="run_id")
+    runs.add_column("spawning_parent_sequence_id", int)
+    runs.create_index(["spawning_parent_run_id"], index_name=SPAWNING_INDEX)
+    steps = db["steps"]
+    steps.add_column("stream_started_at", float)
+    steps.add_column("first_item_at", float)
+    steps.add_column("item_count", int)
+    for name, columns, pk, required in (
+        (
+            "spans",
+            {
+                "run_id": int,
+                "sequence_id": int,
+                "span_id": str,
+                "parent_span_id": str,
+                "name": str,
+                "started_at": float,
+                "ended_at": float,
+                "dependencies": str,
+            },
+            ("run_id", "sequence_id", "span_id"),
+            {"name"},
+        ),
+        (
+            "attributes",
+            {
+                "run_id": int,
+                "sequence_id": int,
+                "position": int,
+                "span_id": str,
+                "key": str,
+                "value": str,
+                "logged_at": float,
+            },
+            ("run_id", "sequence_id", "position"),
+            {"key"},
+        ),
+    ):
+        sql = db.create_table_sql(name, columns, pk=pk, not_null=required)
+        # Read a step's worth at a time, by key: clustered like steps.
+        db.execute(sql.strip().rstrip(";") + " WITHOUT ROWID")
+
+
 def ensure_indexes(db: sqlite_utils.Database) -> None:
     """Indexes added after version 1 shipped. An index is not part of the file format (older
     readers ignore it, and every query is correct without it), so it is added whenever a file is
@@ -92,5 +152,8 @@ def ensure_indexes(db: sqlite_utils.Database) -> None:
     db["runs"].create_index(["parent_run_id"], index_name=PARENT_INDEX, if_not_exists=True)
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _create_version_1}
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
+    1: _create_version_1,
+    2: _add_version_2,
+}
 """Migration to version N, applied in order from the file's version to SCHEMA_VERSION."""

@@ -1,4 +1,4 @@
-"""Records read from a run database: runs and steps (pydantic models).
+"""Records read from a run database: runs, steps, and a step's spans and attributes (pydantic).
 
 These are what the CLI prints and the timeline shows. They are built per page of rows, never for
 a whole table, so their validation cost stays proportional to what is on screen.
@@ -41,6 +41,11 @@ class RunRecord(BaseModel):
     flow_json: str | None = Field(default=None, repr=False, exclude=True)
     next_action: str | None = None
     fork_count: int = Field(default=0, description="runs forked from this one")
+    spawning_parent_run_id: int | None = Field(
+        default=None, description="the run whose step started this one (a sub-application)"
+    )
+    spawning_parent_sequence_id: int | None = None
+    child_count: int = Field(default=0, description="sub-applications its steps started")
 
     @model_validator(mode="before")
     @classmethod
@@ -105,6 +110,11 @@ class StepRecord(BaseModel):
     error: str | None = None
     traceback: str | None = None
     delta: dict[str, Any] = Field(default_factory=dict)
+    stream_started_at: float | None = Field(
+        default=None, description="when a streaming step started streaming"
+    )
+    first_item_at: float | None = Field(default=None, description="when its first item came")
+    item_count: int | None = Field(default=None, description="partial results it streamed")
 
     @property
     def duration(self) -> float | None:
@@ -115,3 +125,62 @@ class StepRecord(BaseModel):
     @property
     def changed_keys(self) -> list[str]:
         return changed_keys(self.delta)
+
+    @property
+    def streamed(self) -> bool:
+        return self.item_count is not None
+
+    @property
+    def time_to_first_item(self) -> float | None:
+        """Seconds from the start of the stream to its first item (time to first token)."""
+        start = self.stream_started_at if self.stream_started_at is not None else self.started_at
+        if start is None or self.first_item_at is None:
+            return None
+        return max(self.first_item_at - start, 0.0)
+
+    @property
+    def items_per_second(self) -> float | None:
+        """Items a second from the first item to the end of the stream."""
+        if not self.item_count or self.first_item_at is None or self.ended_at is None:
+            return None
+        elapsed = self.ended_at - self.first_item_at
+        return self.item_count / elapsed if elapsed > 0 else None
+
+
+class SpanRecord(BaseModel):
+    """A span an action opened (`__tracer("name")` or `@trace()`), within one step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    sequence_id: int
+    span_id: str = Field(description="'<step>:<index>.<index>': its place under its parents")
+    parent_span_id: str | None = None
+    name: str
+    started_at: float | None = None
+    ended_at: float | None = None
+    dependencies: list[str] = Field(default_factory=list)
+
+    @property
+    def depth(self) -> int:
+        return self.span_id.partition(":")[2].count(".")
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
+class AttributeRecord(BaseModel):
+    """A value an action logged (`log_attributes`), on a span or on the step itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    sequence_id: int
+    position: int = Field(description="order within the step")
+    span_id: str | None = None
+    key: str
+    value: Any = None
+    logged_at: float | None = None

@@ -1,9 +1,12 @@
 """JSON encoding of state values, for persisters and the run database.
 
 State is stored as JSON, never pickled: a database may come from another machine, and opening it
-must not run code. A value JSON cannot hold (a custom object, a set, bytes) is stored as a tagged
-record with its type name and repr, plus a JSON rendering where one exists (pydantic models,
-dataclasses, sets). Reading it back gives an `OpaqueValue` that shows as the original repr.
+must not run code. A value of a type the program registered a serializer for (Burr's `serde`,
+see `value_serde.py`) is stored in that registered form, and a pydantic model as Burr stores
+it (its JSON dump with the serde key). Any other value JSON cannot hold (a custom object, a
+set, bytes) is stored as a tagged record with its type name and repr, plus a JSON rendering
+where one exists (dataclasses, sets). Reading it back gives an `OpaqueValue` that shows as the
+original repr.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import Any
+
+from burrdesk.model.value_serde import registered_serializer, serialize_pydantic
 
 TAG = "__burrdesk_opaque__"
 _MAX_REPR = 10_000
@@ -59,9 +64,22 @@ def _json_rendering(value: Any) -> Any:
     return None
 
 
-def _tag(value: Any) -> dict[str, Any]:
+def _tag(value: Any) -> Any:
     if isinstance(value, OpaqueValue):
         return value.to_json()
+    registered = registered_serializer(type(value))
+    if registered is not None:
+        try:
+            return registered(value)
+        except Exception as exc:  # noqa: BLE001 - keep the step: store the repr instead
+            return OpaqueValue(
+                _type_name(value), f"<{_type_name(value)}: its serializer raised {exc!r}>"
+            ).to_json()
+    if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
+        try:
+            return serialize_pydantic(value)
+        except Exception:  # noqa: BLE001 - a model that cannot dump itself is kept as a repr
+            pass
     try:
         text = repr(value)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not lose the step

@@ -23,11 +23,20 @@ def test_plain_json_values_round_trip_unchanged():
     assert loads(dumps(value)) == value
 
 
-def test_pydantic_dataclass_set_bytes_and_datetime_become_tagged_with_a_rendering():
-    decoded = loads(dumps([Point(x=1, y=2), Box(3), {2, 1}, b"hi", datetime.date(2026, 1, 2)]))
+def test_a_pydantic_model_is_stored_as_burr_stores_it_plain_json_with_its_serde_key():
+    stored = to_jsonable(Point(x=1, y=2))
+    assert stored == {
+        "x": 1,
+        "y": 2,
+        "__burr_serde__": "pydantic",
+        "__pydantic_class": f"{__name__}.Point",
+    }
+
+
+def test_dataclass_set_bytes_and_datetime_become_tagged_with_a_rendering():
+    decoded = loads(dumps([Box(3), {2, 1}, b"hi", datetime.date(2026, 1, 2)]))
     assert all(isinstance(v, OpaqueValue) for v in decoded)
-    point, box, numbers, raw, day = decoded
-    assert point.type_name.endswith("Point") and point.value == {"x": 1, "y": 2}
+    box, numbers, raw, day = decoded
     assert box.value == {"width": 3}
     assert numbers.value == [1, 2]
     assert raw.value == "hi"

@@ -1,0 +1,1 @@
+"""Integrations with other libraries, at the paths Burr's `burr.integrations` uses."""
