@@ -10,8 +10,10 @@ The requested model picks the behaviour:
   "garbage"         200 with a body that is not JSON
   "no-choices"      200 with JSON that has no choices
   "no-stream-options"  400 when asked to stream with `stream_options` (older local servers)
-With "stream": true, the completion arrives as server-sent events, a word per chunk, then a
-usage chunk.
+With "stream": true, the completion arrives as server-sent events, a word per chunk, then (when
+`stream_options.include_usage` asks for it, as OpenAI's API does) a usage chunk. `canned` maps a
+piece of the last user message to the reply to give instead of the echo, for programs that
+need a particular answer (a mode to pick, say).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.busy_once_seen = False
+        self.canned: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -114,10 +117,14 @@ class FakeOpenAI:
                 last = next(
                     (m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), ""
                 )
-                text = f"reply to: {last}"
+                text = next(
+                    (reply for needle, reply in fake.canned.items() if needle in last),
+                    f"reply to: {last}",
+                )
                 usage = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
                 if body.get("stream"):
-                    self._stream(model, text, usage)
+                    wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                    self._stream(model, text, usage if wants_usage else None)
                     return
                 self._json(
                     200,
@@ -137,7 +144,7 @@ class FakeOpenAI:
                     },
                 )
 
-            def _stream(self, model: str, text: str, usage: dict[str, int]) -> None:
+            def _stream(self, model: str, text: str, usage: dict[str, int] | None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -159,7 +166,8 @@ class FakeOpenAI:
                             ],
                         }
                     )
-                send({**base, "model": model, "choices": [], "usage": usage})
+                if usage is not None:
+                    send({**base, "model": model, "choices": [], "usage": usage})
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

@@ -1267,7 +1267,8 @@ class ApplicationBuilder:
         """Records every step in a run database (as Burr's `with_tracker`).
 
         `tracker` is "sqlite" (or Burr's "local") with `params={"db_path": ...}` (the default
-        database when omitted), or a tracker object such as `RunDatabaseTracker`.
+        database when omitted), or a tracker object such as `RunDatabaseTracker`. Burr's
+        `storage_dir` parameter names a folder of Burr logs; it is accepted and not used.
         """
         if use_otel_tracing:
             raise ValueError(

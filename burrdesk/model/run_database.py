@@ -36,6 +36,7 @@ from burrdesk.model.run_records import (
 )
 from burrdesk.model.state_codec import dumps, loads
 from burrdesk.model.state_delta import StateDiff, apply_delta, compute_delta, diff_states
+from burrdesk.model.value_serde import FIELD_SERIALIZATION, serialize_fields
 
 _RUN_COLUMNS_V1 = (
     "run_id, project, app_id, partition_key, status, entrypoint, graph, flow, created_at, "
@@ -715,7 +716,7 @@ class RunDatabase:
             run_id = cursor.lastrowid
             conn.execute(
                 "INSERT INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)",
-                (run_id, start_sequence_id, dumps(_public(initial_state))),
+                (run_id, start_sequence_id, dumps(_public(serialize_fields(initial_state)))),
             )
         return run_id
 
@@ -920,6 +921,8 @@ class RunWriter:
         the action traced. They are written in the step's own transaction.
         """
         failed = error is not None
+        if FIELD_SERIALIZATION:  # fields with their own serde are stored in that form
+            before, after = serialize_fields(before), serialize_fields(after)
         delta = {} if failed else compute_delta(before, after, writes)
         delta_text = dumps(delta) if delta else None
         checkpoint_text = None
@@ -1034,7 +1037,7 @@ class RunWriter:
 
     def checkpoint(self, sequence_id: int, state: Mapping[str, Any]) -> None:
         """Stores the full state at `sequence_id` now (when a resumed app's state was edited)."""
-        text = dumps(_public(state))
+        text = dumps(_public(serialize_fields(state)))
         with self.database._transaction() as conn:
             conn.execute(_UPSERT_CHECKPOINT, (self.run_id, sequence_id, text))
         self.policy.checkpointed(len(text))

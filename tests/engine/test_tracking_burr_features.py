@@ -276,19 +276,21 @@ def test_a_registered_type_is_stored_as_registered_and_read_back_as_the_object(t
     tracker.close()
 
 
-def test_local_tracking_client_records_like_burrs_into_a_run_database(tmp_path, data_dir):
+def test_local_tracking_client_records_into_the_run_database_not_burrs_folder(tmp_path, data_dir):
+    burr_folder = tmp_path / "dot-burr"
     app = (
         ApplicationBuilder()
         .with_actions(warm=warm)
         .with_transitions()
         .with_state(temperature=Celsius(1.0))
         .with_entrypoint("warm")
-        .with_tracker(LocalTrackingClient("ported", storage_dir=tmp_path / "burr-folder"))
+        .with_tracker(LocalTrackingClient("ported", storage_dir=burr_folder))
         .build()
     )
     app.step()
     app.builder.tracker.close()
-    with RunDatabase(tmp_path / "burr-folder" / "runs.db", read_only=True) as database:
+    assert not burr_folder.exists()
+    with RunDatabase(data_dir / "runs.db", read_only=True) as database:
         assert [r.project for r in database.list_runs()] == ["ported"]
 
 

@@ -19,7 +19,6 @@ import threading
 import time
 import traceback
 import weakref
-from pathlib import Path
 from typing import Any
 
 from burrdesk.engine.graph import ApplicationGraph, Graph
@@ -383,22 +382,3 @@ def _close_open_trackers() -> None:
     for tracker in list(_open_trackers):
         with contextlib.suppress(Exception):  # never turn a clean exit into a traceback
             tracker.close()
-
-
-class LocalTrackingClient(RunDatabaseTracker):
-    """Burr's `LocalTrackingClient(project, storage_dir=...)`, recording into a run database.
-
-    Without `storage_dir` it records into the default run database; with one, into
-    `runs.db` in that folder (created if needed). Burr's other options have no meaning for a
-    run database and are accepted and ignored.
-    """
-
-    def __init__(
-        self, project: str, storage_dir: str | os.PathLike[str] | None = None, **_burr_options: Any
-    ):
-        db_path = None
-        if storage_dir is not None:
-            folder = Path(storage_dir).expanduser()
-            folder.mkdir(parents=True, exist_ok=True)
-            db_path = folder / "runs.db"
-        super().__init__(db_path, project=project)
