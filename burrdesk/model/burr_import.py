@@ -3,8 +3,9 @@
 Two sources are read, both as JSON only (nothing is unpickled, nothing is executed):
 
 * Burr's local tracker folders, `<storage_dir>/<project>/<app_id>/` with `graph.json`,
-  `metadata.json` and `log.jsonl` (one `begin_entry`/`end_entry` pair per step, plus span,
-  attribute and stream lines, which are ignored);
+  `metadata.json` and `log.jsonl` (one `begin_entry`/`end_entry` pair per step, plus the
+  step's `begin_span`/`end_span`, `attribute` and `begin_stream`/`first_item_stream`/
+  `end_stream` lines, kept as its spans, attributes and stream);
 * a SQLite file written by Burr's `SQLitePersister` (one row per step with the state after it).
 
 Each Burr application becomes one run. Every source is checked completely before the first run
@@ -192,6 +193,9 @@ class _TrackerApp:
     parent_app_id: str | None = None
     parent_partition_key: str | None = None
     parent_sequence_id: int | None = None
+    spawner_app_id: str | None = None
+    spawner_partition_key: str | None = None
+    spawner_sequence_id: int | None = None
     graph: dict[str, Any] | None = None
     writes: dict[str, list[str]] | None = None
     created_at: float | None = None
@@ -209,6 +213,12 @@ class _TrackerApp:
         if self.parent_app_id is None:
             return None
         return (self.project, self.parent_partition_key or "", self.parent_app_id)
+
+    @property
+    def spawner_key(self) -> tuple[str, str, str] | None:
+        if self.spawner_app_id is None:
+            return None
+        return (self.project, self.spawner_partition_key or "", self.spawner_app_id)
 
     @property
     def label(self) -> str:
@@ -312,6 +322,13 @@ def _read_app_folder(directory: Path, project: str) -> _TrackerApp:
                 app.parent_partition_key = parent["partition_key"]
             if _is_int(parent.get("sequence_id")):
                 app.parent_sequence_id = parent["sequence_id"]
+        spawner = metadata.get("spawning_parent_pointer")
+        if isinstance(spawner, dict) and isinstance(spawner.get("app_id"), str):
+            app.spawner_app_id = spawner["app_id"]
+            if isinstance(spawner.get("partition_key"), str):
+                app.spawner_partition_key = spawner["partition_key"]
+            if _is_int(spawner.get("sequence_id")):
+                app.spawner_sequence_id = spawner["sequence_id"]
     graph_path = directory / _GRAPH
     if graph_path.is_file():
         model = _read_json_file(graph_path)
@@ -366,8 +383,16 @@ def _check_entry(entry: Any, log_path: Path, number: int) -> None:
     if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
         raise bad("it has no entry type")
     kind = entry["type"]
+    if kind in _STEP_DETAIL_LINES:
+        if not _is_int(entry.get("action_sequence_id")):
+            raise bad("its action_sequence_id is not an integer")
+        if kind in ("begin_span", "end_span") and not isinstance(entry.get("span_id"), str):
+            raise bad("its span_id is not text")
+        if kind == "attribute" and not isinstance(entry.get("key"), str):
+            raise bad("its key is not text")
+        return
     if kind not in ("begin_entry", "end_entry"):
-        return  # spans, attributes and streams: nothing burrdesk stores
+        return  # a line type this burrdesk does not know: newer Burr, nothing to keep
     if not _is_int(entry.get("sequence_id")):
         raise bad("its sequence_id is not an integer")
     if not isinstance(entry.get("action"), str):
@@ -380,6 +405,74 @@ def _check_entry(entry: Any, log_path: Path, number: int) -> None:
             raise bad("its state is not an object")
         if not isinstance(entry.get("exception"), str | None):
             raise bad("its exception is not text")
+
+
+_STEP_DETAIL_LINES = (
+    "begin_span",
+    "end_span",
+    "attribute",
+    "begin_stream",
+    "first_item_stream",
+    "end_stream",
+)
+
+
+class _StepDetails:
+    """The spans, attributes and stream a step's log lines describe (they may come before
+    and after its end_entry, so a step is written when the next one begins)."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, dict[str, Any]] = {}
+        self.attributes: list[dict[str, Any]] = []
+        self.stream: dict[str, Any] | None = None
+
+    def add(self, entry: dict[str, Any]) -> None:
+        kind = entry["type"]
+        if kind == "begin_span":
+            self.spans[entry["span_id"]] = {
+                "span_id": entry["span_id"],
+                "parent_span_id": entry.get("parent_span_id"),
+                "name": str(entry.get("span_name") or entry["span_id"]),
+                "started_at": _timestamp(entry.get("start_time")),
+                "ended_at": None,
+                "dependencies": [str(d) for d in entry.get("span_dependencies") or []],
+            }
+        elif kind == "end_span":
+            span = self.spans.setdefault(
+                entry["span_id"],
+                {"span_id": entry["span_id"], "parent_span_id": None, "name": None},
+            )
+            span["ended_at"] = _timestamp(entry.get("end_time"))
+        elif kind == "attribute":
+            self.attributes.append(
+                {
+                    "span_id": entry.get("span_id"),
+                    "key": entry["key"],
+                    "value": entry.get("value"),
+                    "logged_at": _timestamp(entry.get("time_logged"), naive_is_utc=True),
+                }
+            )
+        elif kind == "begin_stream":
+            self.stream = {
+                "started_at": _timestamp(entry.get("stream_init_time")),
+                "first_item_at": None,
+                "item_count": 0,
+            }
+        elif kind == "first_item_stream":
+            self.stream = self.stream or {"started_at": None, "item_count": 0}
+            self.stream["first_item_at"] = _timestamp(entry.get("first_item_time"))
+        elif kind == "end_stream":
+            self.stream = self.stream or {"started_at": None, "first_item_at": None}
+            count = entry.get("items_streamed")
+            self.stream["item_count"] = count if _is_int(count) else 0
+
+    def finished_spans(self, action: str, started_at: float | None) -> list[dict[str, Any]]:
+        """The spans, a span Burr logged only the end of named after the action it is in."""
+        for span in self.spans.values():
+            if span["name"] is None:
+                span["name"] = action
+                span["started_at"] = started_at
+        return list(self.spans.values())
 
 
 def _is_int(value: Any) -> bool:
@@ -441,7 +534,11 @@ def _parents_first(apps: list[_TrackerApp]) -> list[_TrackerApp]:
     placed: set[tuple[str, str, str]] = set()
     remaining = list(apps)
     while remaining:
-        ready = [a for a in remaining if a.parent_key not in keys or a.parent_key in placed]
+        ready = [
+            a
+            for a in remaining
+            if all(k not in keys or k in placed for k in (a.parent_key, a.spawner_key))
+        ]
         if not ready:  # a cycle cannot come from Burr, but must not loop forever
             ready = remaining[:1]
         for app in ready:
@@ -469,6 +566,18 @@ def _write_tracker_app(app: _TrackerApp, database: RunDatabase, result: ImportRe
             parent_run_id = parent.run_id
             if app.parent_sequence_id is None:
                 app.parent_sequence_id = _fork_point(app, parent.last_sequence_id)
+    spawner_run_id = None
+    if app.spawner_app_id is not None:
+        spawner = _existing_run(
+            database, app.project, app.spawner_partition_key, app.spawner_app_id
+        )
+        if spawner is None:
+            result.notes.append(
+                f"{app.label} was started by a step of app {app.spawner_app_id!r}, which is not "
+                "in the run database, so it is imported as a run of its own."
+            )
+        else:
+            spawner_run_id = spawner.run_id
     initial, start_sequence_id = _tracker_start(app, database, parent_run_id)
     run_id = database.create_run(
         project=app.project,
@@ -483,15 +592,53 @@ def _write_tracker_app(app: _TrackerApp, database: RunDatabase, result: ImportRe
         status="running",
         source=TRACKER_SOURCE,
         created_at=app.created_at,
+        spawning_parent_run_id=spawner_run_id,
+        spawning_parent_sequence_id=app.spawner_sequence_id if spawner_run_id else None,
     )
     writer = database.writer(run_id)
     writes = app.writes or {}
     current = initial
     begins: dict[int, dict[str, Any]] = {}
+    details: dict[int, _StepDetails] = {}
+    ended: tuple[dict[str, Any], dict[str, Any]] | None = None
     last_sequence_id: int | None = None
+
+    def record(end: dict[str, Any], begin: dict[str, Any]) -> None:
+        nonlocal current
+        sequence_id = end["sequence_id"]
+        after = _public(end["state"])
+        exception = end.get("exception")
+        started_at = _timestamp(begin.get("start_time"))
+        step = details.pop(sequence_id, None) or _StepDetails()
+        writer.record_step(
+            sequence_id=sequence_id,
+            action=end["action"],
+            before=current,
+            after=after,
+            writes=writes.get(end["action"], ()),
+            inputs=_public(begin.get("inputs") or {}),
+            result=end.get("result"),
+            error=_error_line(exception) if exception is not None else None,
+            traceback=exception,
+            started_at=started_at,
+            ended_at=_timestamp(end.get("end_time")),
+            stream=step.stream,
+            spans=step.finished_spans(end["action"], started_at),
+            attributes=step.attributes,
+        )
+        if exception is None:
+            current = after
+
     for _number, entry in _log_lines(app, None):
-        kind, sequence_id = entry["type"], entry.get("sequence_id")
+        kind = entry["type"]
+        if kind in _STEP_DETAIL_LINES:
+            details.setdefault(entry["action_sequence_id"], _StepDetails()).add(entry)
+            continue
+        sequence_id = entry.get("sequence_id")
         if kind == "begin_entry":
+            if ended is not None:
+                record(*ended)
+                ended = None
             begins[sequence_id] = entry
             continue
         if kind != "end_entry":
@@ -499,24 +646,12 @@ def _write_tracker_app(app: _TrackerApp, database: RunDatabase, result: ImportRe
         begin = begins.pop(sequence_id, None) or {}
         if last_sequence_id is not None and sequence_id <= last_sequence_id:
             continue
-        after = _public(entry["state"])
-        exception = entry.get("exception")
-        writer.record_step(
-            sequence_id=sequence_id,
-            action=entry["action"],
-            before=current,
-            after=after,
-            writes=writes.get(entry["action"], ()),
-            inputs=_public(begin.get("inputs") or {}),
-            result=entry.get("result"),
-            error=_error_line(exception) if exception is not None else None,
-            traceback=exception,
-            started_at=_timestamp(begin.get("start_time")),
-            ended_at=_timestamp(entry.get("end_time")),
-        )
-        if exception is None:
-            current = after
+        if ended is not None:
+            record(*ended)
+        ended = (entry, begin)
         last_sequence_id = sequence_id
+    if ended is not None:
+        record(*ended)
     writer.finish(app.status)
     return run_id
 
