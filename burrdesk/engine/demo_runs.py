@@ -1,8 +1,9 @@
 """The demo runs a first launch records, so the timeline has something to click on at once.
 
 They are made the honest way: the example flows run headless through the engine and the tracker,
-exactly as a run from the app would be recorded. LLM nodes run in echo mode, so seeding never
-needs a network or a key.
+exactly as a run from the app would be recorded, and so does a research assistant written as
+Burr code (`demo_research.py`: spans, a parallel fan-out into child runs, a streamed answer).
+LLM nodes run in echo mode, so seeding never needs a network or a key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from burrdesk.engine.demo_research import record_research_run
 from burrdesk.engine.flow_compiler import compile_flow
 from burrdesk.engine.llm_action import EchoChatClient
 from burrdesk.model.flow_document import FlowDocument, load_flow
@@ -21,6 +23,7 @@ CHAT_TURNS = ("Hi! What is burrdesk for?", "Can I rewind this conversation?")
 
 @dataclass(frozen=True)
 class DemoRuns:
+    research: int
     counter: int
     chat: int
     failed_order: int
@@ -43,9 +46,10 @@ def _run_id(app) -> int:
 
 
 def seed_demo_runs(db_path: Path, examples: Path) -> DemoRuns:
-    """Records four runs: the counter to its end, a short echo chat with the chatbot, the order
-    pipeline failing at its card charge, and a fork of that run with a higher card limit that
-    completes."""
+    """Records the research assistant (with its three child runs), then four runs of the
+    examples: the counter to its end, a short echo chat with the chatbot, the order pipeline
+    failing at its card charge, and a fork of that run with a higher card limit that completes."""
+    research = record_research_run(db_path)
     counter = compile_flow(load_flow(examples / "counter.burrflow"), db_path=db_path)
     counter.run(halt_after=["done"])
     counter_id = _run_id(counter)
@@ -74,4 +78,10 @@ def seed_demo_runs(db_path: Path, examples: Path) -> DemoRuns:
     fixed = compile_flow(order_flow, db_path=db_path, continue_app_id=fork.app_id)
     fixed.run(halt_after=["done"])
     fixed.builder.tracker.close("completed")
-    return DemoRuns(counter=counter_id, chat=chat_id, failed_order=failed, fixed_order=fork.run_id)
+    return DemoRuns(
+        research=research,
+        counter=counter_id,
+        chat=chat_id,
+        failed_order=failed,
+        fixed_order=fork.run_id,
+    )

@@ -13,6 +13,7 @@ import abc
 import asyncio
 import datetime
 import enum
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -505,3 +506,70 @@ class LifecycleAdapterSet:
 
     def call_post_application_create(self, **kwargs: Any) -> None:
         self.call("post_application_create", **kwargs)
+
+
+class StateAndResultsFullLogger(PostRunStepHook, PreRunStepHook):
+    """Appends each step's state, action, result, exception and times to a `.jsonl` file
+    (Burr's `burr.lifecycle.StateAndResultsFullLogger`). Values JSON cannot hold are written
+    the way the run database stores them (registered serde forms, or a tagged repr)."""
+
+    def __init__(
+        self,
+        jsonl_path: str,
+        mode: str = "append",
+        json_dump: Callable[[dict], str] | None = None,
+    ):
+        if not str(jsonl_path).endswith(".jsonl"):
+            raise ValueError(f"jsonl_path must end with .jsonl. Got: {jsonl_path}")
+        from burrdesk.model.state_codec import dumps
+
+        self.jsonl_path = str(jsonl_path)
+        self.json_dump = json_dump or dumps
+        self._file = open(  # noqa: SIM115 - kept open for the application's life, like Burr's
+            self.jsonl_path, "a" if mode == "append" else "w", encoding="utf-8"
+        )
+        self._started: list[datetime.datetime] = []
+
+    def pre_run_step(self, **future_kwargs: Any) -> None:
+        self._started.append(datetime.datetime.now())
+
+    def post_run_step(
+        self,
+        *,
+        state: State,
+        action: Action,
+        result: dict[str, Any] | None,
+        exception: Exception | None,
+        **future_kwargs: Any,
+    ) -> None:
+        record = {
+            "state": state.get_all(),
+            "action": action.name,
+            "result": result,
+            "exception": str(exception),
+            "start_time": (
+                self._started[-1] if self._started else datetime.datetime.now()
+            ).isoformat(),
+            "end_time": datetime.datetime.now().isoformat(),
+        }
+        self._file.write(self.json_dump(record) + "\n")
+        self._file.flush()
+
+    def __del__(self) -> None:
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+
+
+class SlowDownHook(PostRunStepHook, PreRunStepHook):
+    """Sleeps before and after each step, to watch a run at a human pace (Burr's, too)."""
+
+    def __init__(self, pre_sleep_time: float = 0.5, post_sleep_time: float = 0.5):
+        self.pre_sleep_time = pre_sleep_time
+        self.post_sleep_time = post_sleep_time
+
+    def pre_run_step(self, **future_kwargs: Any) -> None:
+        time.sleep(self.pre_sleep_time)
+
+    def post_run_step(self, **future_kwargs: Any) -> None:
+        time.sleep(self.post_sleep_time)

@@ -115,8 +115,18 @@ class _Branch:
             self.rows = {r.run_id: i for i, r in enumerate(self.runs)}
 
 
+def tree_parent(run: RunRecord) -> int | None:
+    """The run a run is listed under: the run it was forked from or whose step started it."""
+    return run.parent_run_id if run.parent_run_id is not None else run.spawning_parent_run_id
+
+
+def _children(run: RunRecord) -> int:
+    return run.fork_count + run.child_count
+
+
 class RunsTreeModel(QAbstractItemModel):
-    """The runs of a database as a tree: runs newest first, each run's forks under it.
+    """The runs of a database as a tree: runs newest first, each run's forks and the
+    sub-applications its steps started (oldest first) under it.
 
     Every level is read a page of 200 at a time, a run's forks only when it is expanded, so a
     database with thousands of runs opens at once. While a filter is set the matching runs are
@@ -186,7 +196,7 @@ class RunsTreeModel(QAbstractItemModel):
             return []
         try:
             if key != self.TOP:
-                return self._db.list_runs(forks_of=key, limit=RUN_PAGE + 1, offset=offset)
+                return self._db.list_runs(children_of=key, limit=RUN_PAGE + 1, offset=offset)
             return self._db.list_runs(
                 **self._filter, roots_only=not self.flat, limit=RUN_PAGE + 1, offset=offset
             )
@@ -242,7 +252,7 @@ class RunsTreeModel(QAbstractItemModel):
         if key == self.TOP:
             return True
         branch = self._branches.get(key)
-        return bool(branch.runs) if branch is not None else self.run_for(parent).fork_count > 0
+        return bool(branch.runs) if branch is not None else _children(self.run_for(parent)) > 0
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         key = self._key(parent)
@@ -258,7 +268,7 @@ class RunsTreeModel(QAbstractItemModel):
             return False
         branch = self._branches.get(key)
         if branch is None:
-            return key != self.TOP and self.run_for(parent).fork_count > 0
+            return key != self.TOP and _children(self.run_for(parent)) > 0
         return branch.more
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
@@ -295,10 +305,10 @@ class RunsTreeModel(QAbstractItemModel):
             if self.flat:
                 if run.run_id in matching:
                     self._insert(self.TOP, 0, run)
-            elif run.parent_run_id is None:
+            elif tree_parent(run) is None:
                 self._insert(self.TOP, 0, run)
             else:
-                self._add_fork(run)
+                self._add_child(run)
         for run_id, key in list(self._shown_in.items()):
             branch = self._branches[key]
             old = branch.runs[branch.rows[run_id]]
@@ -320,19 +330,22 @@ class RunsTreeModel(QAbstractItemModel):
         self._shown_in[run.run_id] = key
         self.endInsertRows()
 
-    def _add_fork(self, fork: RunRecord) -> None:
-        parent_key = self._shown_in.get(fork.parent_run_id)  # type: ignore[arg-type]
+    def _add_child(self, child: RunRecord) -> None:
+        """A new fork or sub-application: under its parent, when the parent is loaded."""
+        parent_id = tree_parent(child)
+        parent_key = self._shown_in.get(parent_id)  # type: ignore[arg-type]
         if parent_key is None:
-            return  # its parent is not loaded: the fork is read when the parent is expanded
+            return  # its parent is not loaded: the child is read when the parent is expanded
         branch = self._branches[parent_key]
-        parent = branch.runs[branch.rows[fork.parent_run_id]]  # type: ignore[index]
-        forks = self._branches.get(parent.run_id)
-        if forks is None and parent.fork_count == 0:
-            forks = self._branches[parent.run_id] = _Branch()
-            forks.more = False
-        self._replace(parent_key, parent.model_copy(update={"fork_count": parent.fork_count + 1}))
-        if forks is not None and not forks.more:
-            self._insert(parent.run_id, len(forks.runs), fork)
+        parent = branch.runs[branch.rows[parent_id]]  # type: ignore[index]
+        children = self._branches.get(parent.run_id)
+        if children is None and _children(parent) == 0:
+            children = self._branches[parent.run_id] = _Branch()
+            children.more = False
+        counted = "fork_count" if child.parent_run_id is not None else "child_count"
+        self._replace(parent_key, parent.model_copy(update={counted: getattr(parent, counted) + 1}))
+        if children is not None and not children.more:
+            self._insert(parent.run_id, len(children.runs), child)
 
     def _replace(self, key: int, run: RunRecord) -> None:
         branch = self._branches[key]
@@ -372,9 +385,9 @@ class RunsTreeModel(QAbstractItemModel):
         if not self.flat:
             try:
                 run = self._db.get_run(run_id)
-                while run.parent_run_id is not None and run.parent_run_id not in path:
-                    path.append(run.parent_run_id)
-                    run = self._db.get_run(run.parent_run_id)
+                while (above := tree_parent(run)) is not None and above not in path:
+                    path.append(above)
+                    run = self._db.get_run(above)
             except RunDatabaseError:
                 return QModelIndex()
         path.reverse()
@@ -417,8 +430,17 @@ class RunsTreeModel(QAbstractItemModel):
                 lines.append(
                     f"Forked from run {run.parent_run_id} after step {run.parent_sequence_id}"
                 )
+            if run.spawning_parent_run_id is not None:
+                lines.append(
+                    f"Started by step {run.spawning_parent_sequence_id} of run "
+                    f"{run.spawning_parent_run_id}"
+                )
             if run.fork_count:
                 lines.append(f"{run.fork_count} fork{'s' if run.fork_count > 1 else ''}")
+            if run.child_count:
+                lines.append(
+                    f"{run.child_count} sub-application{'s' if run.child_count > 1 else ''}"
+                )
             return "\n".join(lines)
         return None
 

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -36,6 +38,7 @@ from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_delta import diff_states
 from burrdesk.views import theme as themes
+from burrdesk.views.timeline.span_waterfall import SpanWaterfall
 from burrdesk.views.timeline.state_view import (
     DiffView,
     StateTreeView,
@@ -299,6 +302,12 @@ class TimelinePanel(QWidget):
         self.steps_view.addAction(self.compare_action)
         self.steps_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.tabs.addTab(self.step_text, "Step")
+        self.spans_view = SpanWaterfall(self.tabs)
+        self.tabs.addTab(self.spans_view, "Spans")
+        self.children_list = QListWidget(self.tabs)
+        self.children_list.setObjectName("childRuns")
+        self.children_list.itemActivated.connect(self._child_activated)
+        self.tabs.addTab(self.children_list, "Sub-applications")
         right_layout.addWidget(self.tabs)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -506,6 +515,8 @@ class TimelinePanel(QWidget):
             self.diff_view.set_diff(None, message)
             self.step_text.setPlainText("")
             self.step_text.setPlaceholderText(message)
+            self.spans_view.set_placeholder(message)
+            self._show_children([])
             return
         db, run_id, seq = self._db, step.run_id, step.sequence_id
         summary = _step_summary(step)
@@ -518,7 +529,43 @@ class TimelinePanel(QWidget):
             self.state_view.set_state(None, placeholder=str(exc))
         self._show_diff(step)
         self.step_text.setPlainText(step_details(step))
+        try:
+            spans, attributes = db.spans(run_id, seq), db.attributes(run_id, seq)
+            children = db.child_runs(run_id, seq)
+        except RunDatabaseError as exc:
+            self.spans_view.set_placeholder(str(exc))
+            spans, attributes, children = [], [], []
+        else:
+            self.spans_view.set_step(step, spans, attributes)
+        self.tabs.setTabText(self.tabs.indexOf(self.spans_view), _counted("Spans", len(spans)))
+        self._show_children(children)
+        if children:
+            summary += f"  ·  started {len(children)} sub-application{'s' * (len(children) > 1)}"
+            self.step_label.setText(summary)
         self.stepSelected.emit(run_id, seq)
+
+    def _show_children(self, children: list[RunRecord]) -> None:
+        self.children_list.clear()
+        for child in children:
+            item = QListWidgetItem(
+                themes.icon("timeline"),
+                f"Run {child.run_id}  ·  {child.app_id[:24]}  ·  {child.status}  ·  "
+                f"{child.step_count:,} step{'s' * (child.step_count != 1)}",
+            )
+            item.setData(Qt.ItemDataRole.UserRole, child.run_id)
+            item.setToolTip("Double-click to show this run")
+            self.children_list.addItem(item)
+        index = self.tabs.indexOf(self.children_list)
+        self.tabs.setTabText(index, _counted("Sub-applications", len(children)))
+        if not children:
+            placeholder = QListWidgetItem("This step started no sub-applications.")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.children_list.addItem(placeholder)
+
+    def _child_activated(self, item: QListWidgetItem) -> None:
+        run_id = item.data(Qt.ItemDataRole.UserRole)
+        if run_id is not None:
+            self.select_run(int(run_id))
 
     # --- comparing ----------------------------------------------------------------------------
 
@@ -594,10 +641,18 @@ class TimelinePanel(QWidget):
             self.follow_live()
 
 
+def _counted(title: str, count: int) -> str:
+    return f"{title} ({count})" if count else title
+
+
 def _run_summary(run: RunRecord) -> str:
     parts = [f"Run {run.run_id}", run.app_id, run.status, f"{run.step_count:,} steps"]
     if run.parent_run_id is not None:
         parts.append(f"forked from run {run.parent_run_id} @ {run.parent_sequence_id}")
+    if run.spawning_parent_run_id is not None:
+        parts.append(
+            f"started by step {run.spawning_parent_sequence_id} of run {run.spawning_parent_run_id}"
+        )
     return "  ·  ".join(parts)
 
 
@@ -618,6 +673,13 @@ def step_details(step: StepRecord) -> str:
         lines.append(f"Duration  {format_ms(step.duration)} ms")
     if step.changed_keys:
         lines.append(f"Changed   {', '.join(step.changed_keys)}")
+    if step.streamed:
+        stream = f"Streamed  {step.item_count:,} item{'s' * (step.item_count != 1)}"
+        if step.time_to_first_item is not None:
+            stream += f", the first after {format_ms(step.time_to_first_item)} ms"
+        if step.items_per_second is not None:
+            stream += f", {step.items_per_second:,.1f} items/s"
+        lines.append(stream)
     lines += ["", "Inputs", _json_block(step.inputs) if step.inputs else "  (none)"]
     if step.status != "failed" or step.result is not None:
         lines += ["", "Result", _json_block(step.result) if step.result else "  (none)"]

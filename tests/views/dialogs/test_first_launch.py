@@ -30,7 +30,7 @@ def test_first_launch_records_demo_runs_and_opens_the_chatbot(qtbot, data_dir):
     timeline = window.timeline.panel
     model = timeline.runs_model
     projects = [model.run_at(r).project for r in range(model.rowCount())]
-    assert projects == ["order_pipeline", "chatbot", "counter"]
+    assert projects == ["order_pipeline", "chatbot", "counter", "research_assistant"]
     assert timeline.current_run.project == "chatbot"
     # The chat: two turns in echo mode, each a human_input step and an ai_response step.
     steps = [timeline.steps_model.step_at(r) for r in range(timeline.steps_model.rowCount())]
@@ -53,7 +53,7 @@ def test_a_second_launch_records_nothing_more(qtbot, data_dir):
     window = started_window(qtbot)
     window.help.welcome.close()
     with RunDatabase(data_dir / "runs.db", read_only=True) as db:
-        assert db.count_runs() == 4
+        assert db.count_runs() == 8  # four examples, the research assistant and its 3 children
     assert window.model.document.name == "untitled"
     assert not needs_demo_runs(data_dir / "runs.db")
 
@@ -107,4 +107,4 @@ def test_the_app_starts_on_a_fresh_data_directory_and_screenshots_the_welcome(tm
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 50_000
     with RunDatabase(Path(env["BURRDESK_DATA_DIR"]) / "runs.db", read_only=True) as db:
-        assert db.count_runs() == 4
+        assert db.count_runs() == 8
