@@ -537,7 +537,10 @@ class TimelinePanel(QWidget):
             spans, attributes, children = [], [], []
         else:
             self.spans_view.set_step(step, spans, attributes)
-        self.tabs.setTabText(self.tabs.indexOf(self.spans_view), _counted("Spans", len(spans)))
+        spans_title = _counted("Spans", len(spans))
+        if attributes and not spans:
+            spans_title += f" · {len(attributes)} attribute{'s' * (len(attributes) > 1)}"
+        self.tabs.setTabText(self.tabs.indexOf(self.spans_view), spans_title)
         self._show_children(children)
         if children:
             summary += f"  ·  started {len(children)} sub-application{'s' * (len(children) > 1)}"
