@@ -86,8 +86,26 @@ def main() -> int:
         app.processEvents()
     window.canvas.recorded.view.zoom_to_fit()
     window.grab().save(str(OUT / "timeline-fork.png"))
+
+    # The research assistant (Burr code): a sub-application's spans and attributes.
+    model = timeline.runs_model
+    research = next(
+        model.run_at(r) for r in range(model.rowCount())
+        if model.run_at(r).project == "research_assistant"
+    )  # fmt: skip
+    child = timeline.database.child_runs(research.run_id, 1)[0]
+    timeline.select_run(child.run_id)
+    timeline.select_step(0)
+    timeline.tabs.setCurrentWidget(timeline.spans_view)
+    for _ in range(5):
+        app.processEvents()
+    window.canvas.recorded.view.zoom_to_fit()
+    window.grab().save(str(OUT / "timeline-spans.png"))
     window.close()
-    print(f"Saved welcome.png, chatbot-conversation.png and timeline-fork.png in {OUT}.")
+    print(
+        "Saved welcome.png, chatbot-conversation.png, timeline-fork.png and timeline-spans.png "
+        f"in {OUT}."
+    )
     return 0
 
 

@@ -649,7 +649,8 @@ def _counted(title: str, count: int) -> str:
 
 
 def _run_summary(run: RunRecord) -> str:
-    parts = [f"Run {run.run_id}", run.app_id, run.status, f"{run.step_count:,} steps"]
+    steps = f"{run.step_count:,} step{'s' * (run.step_count != 1)}"
+    parts = [f"Run {run.run_id}", run.app_id, run.status, steps]
     if run.parent_run_id is not None:
         parts.append(f"forked from run {run.parent_run_id} @ {run.parent_sequence_id}")
     if run.spawning_parent_run_id is not None:
