@@ -12,18 +12,23 @@ tracing and call hooks skipped when nothing listens) because it is the engine's 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import dataclasses
-import datetime
 import functools
 import inspect
 import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from burrdesk.engine.actions import Action
+from burrdesk.engine.application_context import (
+    ApplicationContext,
+    ApplicationIdentifiers,
+    ParentPointer,
+    application_context_var,
+    create_default_executor,
+)
+from burrdesk.engine.execute_call import ExecuteCall
 from burrdesk.engine.graph import ApplicationGraph, Graph, GraphBuilder, GraphError
 from burrdesk.engine.lifecycle import ExecuteMethod, LifecycleAdapterSet
 from burrdesk.engine.persistence import (
@@ -40,11 +45,11 @@ from burrdesk.engine.step_results import (
     TRACER_INPUT,
     PreparedAction,
     check_result,
-    merge_written,
     run_function,
     run_reducer,
     single_step_output,
 )
+from burrdesk.engine.stream_runner import StreamRunner
 from burrdesk.engine.streaming_actions import (
     AsyncStreamingResultContainer,
     StreamingResultContainer,
@@ -71,154 +76,10 @@ _SPAN_HOOKS = ("pre_start_span", "post_end_span", "do_log_attributes")
 _CALL_HOOKS = ("pre_run_execute_call", "post_run_execute_call")
 
 
-def _create_default_executor() -> Executor:
-    return ThreadPoolExecutor()
-
-
-@dataclasses.dataclass
-class ApplicationIdentifiers:
-    app_id: str
-    partition_key: str | None
-    sequence_id: int | None
-
-
-@dataclasses.dataclass
-class ApplicationContext(contextlib.AbstractContextManager, ApplicationIdentifiers):
-    """What an action can ask for by declaring a `__context` parameter (or, from deeper code,
-    `ApplicationContext.get()`): the app's identity, the step, and its tracker, persister and
-    executor, so it can start sub-applications that are tracked as its children."""
-
-    tracker: Any = None
-    parallel_executor_factory: Callable[[], Executor] = _create_default_executor
-    state_initializer: Any = None
-    state_persister: Any = None
-    action_name: str | None = None
-
-    @staticmethod
-    def get() -> ApplicationContext | None:
-        """The context of the step running now in this thread or task (None outside a step)."""
-        current = _application_context.get()
-        return current() if callable(current) else current
-
-    def __enter__(self) -> ApplicationContext:
-        self._token = _application_context.set(self)
-        return self
-
-    def __exit__(self, *_exc_info: object) -> None:
-        _application_context.set(None)
-
-
-_application_context: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "application_context", default=None
-)
-"""The running step's `ApplicationContext`, or a function that makes it (made only if asked)."""
-
-_run_call_var: contextvars.ContextVar[dict[str, ExecuteMethod] | None] = contextvars.ContextVar(
-    "run_call_var", default=None
-)
-"""The method a person called, per app id: only that outermost call tells the call hooks."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ParentPointer:
-    """Where an application came from: a forked run, or the step that spawned it."""
-
-    app_id: str
-    partition_key: str | None
-    sequence_id: int | None
-
-
 def _halts(names: str | list[str] | None) -> list[str]:
     if names is None:
         return []
     return [names] if isinstance(names, str) else list(names)
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
-class _ExecuteCall:
-    """Tells the call hooks about the method a person called (not about the calls it makes).
-
-    For a method that returns a generator (`iterate`, `stream_iterate`), the hooks run when it
-    is called, around making the generator, and each step it takes is a call of its own, as in
-    Burr.
-    """
-
-    def __init__(self, method: ExecuteMethod):
-        self.method = method
-
-    def enter(self, app: Application) -> bool:
-        calls = _run_call_var.get() or {}
-        if app._app_id in calls:
-            return False
-        _run_call_var.set({**calls, app._app_id: self.method})
-        app._adapters.call("pre_run_execute_call", method=self.method, **app._call_arguments())
-        return True
-
-    def leave(self, app: Application, error: BaseException | None) -> None:
-        calls = _run_call_var.get() or {}
-        if calls.get(app._app_id) is not self.method:
-            return
-        _run_call_var.set({k: v for k, v in calls.items() if k != app._app_id})
-        app._adapters.call(
-            "post_run_execute_call", method=self.method, exception=error, **app._call_arguments()
-        )
-
-    async def aenter(self, app: Application) -> bool:
-        calls = _run_call_var.get() or {}
-        if app._app_id in calls:
-            return False
-        _run_call_var.set({**calls, app._app_id: self.method})
-        await app._adapters.acall(
-            "pre_run_execute_call", method=self.method, **app._call_arguments()
-        )
-        return True
-
-    async def aleave(self, app: Application, error: BaseException | None) -> None:
-        calls = _run_call_var.get() or {}
-        if calls.get(app._app_id) is not self.method:
-            return
-        _run_call_var.set({k: v for k, v in calls.items() if k != app._app_id})
-        await app._adapters.acall(
-            "post_run_execute_call", method=self.method, exception=error, **app._call_arguments()
-        )
-
-    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def call_async(app: Application, *args: Any, **kwargs: Any) -> Any:
-                if not app._call_hooks:
-                    return await fn(app, *args, **kwargs)
-                await self.aenter(app)
-                error: BaseException | None = None
-                try:
-                    return await fn(app, *args, **kwargs)
-                except BaseException as exc:
-                    error = exc
-                    raise
-                finally:
-                    await self.aleave(app, error)
-
-            return call_async
-
-        @functools.wraps(fn)
-        def call(app: Application, *args: Any, **kwargs: Any) -> Any:
-            if not app._call_hooks:
-                return fn(app, *args, **kwargs)
-            self.enter(app)
-            error: BaseException | None = None
-            try:
-                return fn(app, *args, **kwargs)
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                self.leave(app, error)
-
-        return call
 
 
 class Application:
@@ -253,7 +114,7 @@ class Application:
         self._state_persister = state_persister
         self._state_initializer = state_initializer
         self._tracker = tracker
-        self._executor_factory = parallel_executor_factory or _create_default_executor
+        self._executor_factory = parallel_executor_factory or create_default_executor
         self._prepared = {a.name: PreparedAction(a) for a in graph.actions}
         self._next: Any = _UNSET
         self._public_graph = ApplicationGraph(
@@ -446,7 +307,7 @@ class Application:
     def _enter_step(self, prepared: PreparedAction, inputs: dict[str, Any]) -> list[Any]:
         """Publishes the step's context (and tracer, for `@trace`) to the code it runs."""
         tokens: list[Any] = [
-            _application_context.set(functools.partial(self._context_for, prepared.name))
+            application_context_var.set(functools.partial(self._context_for, prepared.name))
         ]
         if self._traces:
             tracer = inputs.get(TRACER_INPUT) or self._tracer_for(prepared.name)
@@ -455,14 +316,14 @@ class Application:
 
     @staticmethod
     def _leave_step(tokens: list[Any]) -> None:
-        variables = (_application_context, tracer_factory_context_var)
+        variables = (application_context_var, tracer_factory_context_var)
         for variable, token in zip(variables, tokens, strict=False):
             try:
                 variable.reset(token)
             except ValueError:  # reset in another context (an async stream finished elsewhere)
                 variable.set(None)
 
-    @_ExecuteCall(ExecuteMethod.step)
+    @ExecuteCall(ExecuteMethod.step)
     def step(self, inputs: dict[str, Any] | None = None) -> tuple[Action, dict, State] | None:
         """Runs the next action; returns (action, result, new state), or None if there is none."""
         if self._builder is not None and self._builder.is_async:
@@ -524,7 +385,7 @@ class Application:
                 )
         return action, result, new_state
 
-    @_ExecuteCall(ExecuteMethod.astep)
+    @ExecuteCall(ExecuteMethod.astep)
     async def astep(
         self, inputs: dict[str, Any] | None = None
     ) -> tuple[Action, dict, State] | None:
@@ -626,7 +487,7 @@ class Application:
             return upcoming, None, self._state
         return prior, result, self._state
 
-    @_ExecuteCall(ExecuteMethod.iterate)
+    @ExecuteCall(ExecuteMethod.iterate)
     def iterate(
         self,
         *,
@@ -657,7 +518,7 @@ class Application:
                 break
         return self._final(before_set, prior, result)
 
-    @_ExecuteCall(ExecuteMethod.run)
+    @ExecuteCall(ExecuteMethod.run)
     def run(
         self,
         *,
@@ -673,7 +534,7 @@ class Application:
             except StopIteration as stop:
                 return stop.value
 
-    @_ExecuteCall(ExecuteMethod.aiterate)
+    @ExecuteCall(ExecuteMethod.aiterate)
     def aiterate(
         self,
         *,
@@ -697,7 +558,7 @@ class Application:
             if self._should_halt(before_set, after_set, prior):
                 break
 
-    @_ExecuteCall(ExecuteMethod.arun)
+    @ExecuteCall(ExecuteMethod.arun)
     async def arun(
         self,
         *,
@@ -723,22 +584,6 @@ class Application:
             "partition_key": self._partition_key,
         }
 
-    def _stream_item(
-        self,
-        name: str,
-        item: Any,
-        index: int,
-        started: datetime.datetime,
-        first: datetime.datetime,
-    ) -> dict[str, Any]:
-        return {
-            "item": item,
-            "item_index": index,
-            "stream_initialize_time": started,
-            "first_stream_item_start_time": first,
-            **self._stream_arguments(name),
-        }
-
     def stream_result(
         self,
         halt_after: list[str],
@@ -750,7 +595,7 @@ class Application:
         and state. A non-streaming action comes back as a container with nothing to stream; a
         `halt_before` reached first comes back as the action not run and a None result."""
         self.validate_correct_async_use()
-        call = _ExecuteCall(ExecuteMethod.stream_result)
+        call = ExecuteCall(ExecuteMethod.stream_result)
         if self._call_hooks:
             call.enter(self)
         before_set, after_set = self._halt_sets(halt_before, halt_after)
@@ -841,75 +686,16 @@ class Application:
         is (final result, new state)."""
         tokens = self._enter_step(prepared, inputs)
         try:
-            if prepared.single:
-                yield from self._stream_single_step(prepared, state, inputs)
-            else:
-                yield from self._stream_two_step(prepared, state, inputs)
+            yield from self._stream_runner(prepared, state, inputs).items()
         finally:
             self._leave_step(tokens)
 
-    def _stream_single_step(
+    def _stream_runner(
         self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
-    ) -> Iterator[tuple[dict, State | None]]:
-        name = prepared.name
-        started, first, count = _now(), None, 0
-        result: Any = None
-        final: State | None = None
-        try:
-            for item in prepared.action.stream_run_and_update(state, **inputs):  # type: ignore[attr-defined]
-                result, final = _stream_pair(name, item)
-                if final is None:
-                    count += 1
-                    first = first or _now()
-                    self._adapters.call(
-                        "post_stream_item", **self._stream_item(name, result, count, started, first)
-                    )
-                    yield result, None
-        except Exception:
-            if final is None:
-                raise
-            logger.warning("Streaming action %r raised after its final item.", name, exc_info=True)
-        yield self._finish_single(prepared, state, result, final)
-
-    def _stream_two_step(
-        self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
-    ) -> Iterator[tuple[dict, State | None]]:
-        name = prepared.action.name
-        started, first, count = _now(), None, 0
-        result: Any = None
-        try:
-            for item in prepared.action.stream_run(state, **inputs):  # type: ignore[attr-defined]
-                previous, result = result, item
-                if previous is not None:
-                    first = first or _now()
-                    self._adapters.call(
-                        "post_stream_item",
-                        **self._stream_item(name, previous, count, started, first),
-                    )
-                    count += 1
-                    yield previous, None
-        except Exception:
-            if result is None:
-                raise
-            logger.warning(
-                "Streaming action %r raised; its last item goes to update().", name, exc_info=True
-            )
-        new_state = run_reducer(prepared, state, result)
-        check_result(prepared, result)
-        yield result, new_state
-
-    @staticmethod
-    def _finish_single(
-        prepared: PreparedAction, state: State, result: Any, final: State | None
-    ) -> tuple[dict, State]:
-        if final is None:
-            raise ValueError(
-                f"Action {prepared.name!r} ended its stream without a state: the last item a "
-                "streaming action yields must be (result, state), e.g. "
-                "yield {'response': text}, state.update(response=text)."
-            )
-        check_result(prepared, result)
-        return result, merge_written(prepared, state, final)
+    ) -> StreamRunner:
+        identity = self._stream_arguments(prepared.name)
+        del identity["action"]
+        return StreamRunner(self._adapters, prepared, state, inputs, identity)
 
     async def astream_result(
         self,
@@ -918,7 +704,7 @@ class Application:
         inputs: dict[str, Any] | None = None,
     ) -> tuple[Action, AsyncStreamingResultContainer]:
         """The asynchronous `stream_result` (the streaming action must be async)."""
-        call = _ExecuteCall(ExecuteMethod.stream_result)  # the method Burr reports for it too
+        call = ExecuteCall(ExecuteMethod.stream_result)  # the method Burr reports for it too
         if self._call_hooks:
             await call.aenter(self)
         before_set, after_set = self._halt_sets(halt_before, halt_after)
@@ -1008,57 +794,13 @@ class Application:
         self, prepared: PreparedAction, state: State, inputs: dict[str, Any]
     ) -> AsyncGenerator[tuple[dict, State | None], None]:
         tokens = self._enter_step(prepared, inputs)
-        name = prepared.name
-        started, first, count = _now(), None, 0
-        result: Any = None
         try:
-            if prepared.single:
-                final: State | None = None
-                try:
-                    async for item in prepared.action.stream_run_and_update(state, **inputs):  # type: ignore[attr-defined]
-                        result, final = _stream_pair(name, item)
-                        if final is None:
-                            count += 1
-                            first = first or _now()
-                            await self._adapters.acall(
-                                "post_stream_item",
-                                **self._stream_item(name, result, count, started, first),
-                            )
-                            yield result, None
-                except Exception:
-                    if final is None:
-                        raise
-                    logger.warning(
-                        "Streaming action %r raised after its final item.", name, exc_info=True
-                    )
-                yield self._finish_single(prepared, state, result, final)
-                return
-            try:
-                async for item in prepared.action.stream_run(state, **inputs):  # type: ignore[attr-defined]
-                    previous, result = result, item
-                    if previous is not None:
-                        first = first or _now()
-                        await self._adapters.acall(
-                            "post_stream_item",
-                            **self._stream_item(name, previous, count, started, first),
-                        )
-                        count += 1
-                        yield previous, None
-            except Exception:
-                if result is None:
-                    raise
-                logger.warning(
-                    "Streaming action %r raised; its last item goes to update().",
-                    name,
-                    exc_info=True,
-                )
-            new_state = run_reducer(prepared, state, result)
-            check_result(prepared, result)
-            yield result, new_state
+            async for item in self._stream_runner(prepared, state, inputs).aitems():
+                yield item
         finally:
             self._leave_step(tokens)
 
-    @_ExecuteCall(ExecuteMethod.stream_iterate)
+    @ExecuteCall(ExecuteMethod.stream_iterate)
     def stream_iterate(
         self,
         halt_after: str | list[str] | None = None,
@@ -1083,7 +825,7 @@ class Application:
             if self._should_halt(before_set, after_set, upcoming):
                 break
 
-    @_ExecuteCall(ExecuteMethod.astream_iterate)
+    @ExecuteCall(ExecuteMethod.astream_iterate)
     def astream_iterate(
         self,
         halt_after: str | list[str] | None = None,
@@ -1105,18 +847,6 @@ class Application:
             await container.get()
             if self._should_halt(before_set, after_set, upcoming):
                 break
-
-
-def _stream_pair(action_name: str, item: Any) -> tuple[Any, State | None]:
-    """A single-step stream's item as (result, state or None); a bare dict is a partial."""
-    if isinstance(item, dict):
-        return item, None
-    if not isinstance(item, tuple) or len(item) != 2:
-        raise ValueError(
-            f"Action {action_name!r} must yield (result, None) for partial results and "
-            f"(result, state) last; it yielded a {type(item).__name__}."
-        )
-    return item[0], item[1]
 
 
 class ApplicationBuilder:
