@@ -856,7 +856,7 @@ class ApplicationBuilder:
         self._graph_builder: GraphBuilder | None = None
         self.state: State | None = None
         self.start: str | None = None
-        self.app_id: str = str(uuid.uuid4())
+        self._app_id: str | None = None
         self.partition_key: str | None = None
         self.sequence_id: int | None = None
         self.lifecycle_adapters: list[Any] = []
@@ -876,6 +876,18 @@ class ApplicationBuilder:
         self.typing_system: TypingSystem | None = None
         self.parallel_executor_factory: Callable[[], Executor] | None = None
         self._is_async = False
+
+    @property
+    def app_id(self) -> str:
+        """The application's id: a fresh uuid unless one is given (made when first asked for,
+        so sub-applications that are given theirs never pay for one)."""
+        if self._app_id is None:
+            self._app_id = str(uuid.uuid4())
+        return self._app_id
+
+    @app_id.setter
+    def app_id(self, value: str) -> None:
+        self._app_id = value
 
     @property
     def is_async(self) -> bool:

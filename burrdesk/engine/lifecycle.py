@@ -456,6 +456,9 @@ class LifecycleAdapterSet:
                     hooked.append(adapter)
         self._sync = {name: tuple(hooked) for name, hooked in sync.items()}
         self._async = {name: tuple(hooked) for name, hooked in asynchronous.items()}
+        self._calls = {
+            name: tuple(getattr(hook, name) for hook in hooked) for name, hooked in sync.items()
+        }
         self.pre_sync = self._sync.get("pre_run_step", ())
         self.post_sync = self._sync.get("post_run_step", ())
         self.pre_async = self._async.get("pre_run_step", ())
@@ -474,8 +477,8 @@ class LifecycleAdapterSet:
 
     def call(self, hook_name: str, **kwargs: Any) -> None:
         """Calls the synchronous hooks named `hook_name`, in the order they were added."""
-        for hook in self._sync.get(hook_name, ()):
-            getattr(hook, hook_name)(**kwargs)
+        for method in self._calls.get(hook_name, ()):
+            method(**kwargs)
 
     async def acall(self, hook_name: str, **kwargs: Any) -> None:
         """Calls the synchronous hooks, then awaits the asynchronous ones together."""

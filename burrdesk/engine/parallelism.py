@@ -220,7 +220,7 @@ class MapActionsAndStates(TaskBasedParallelAction):
     ) -> Iterable[State] | AsyncIterable[State]: ...
 
     def _task(
-        self, key: str, mapped: SubgraphType, substate: State, context: ApplicationContext,
+        self, key: str, graph: RunnableGraph, substate: State, context: ApplicationContext,
         inputs: dict[str, Any],
     ) -> SubGraphTask:  # fmt: skip
         initializer_behavior = self.state_initializer()
@@ -235,7 +235,7 @@ class MapActionsAndStates(TaskBasedParallelAction):
         else:
             persister = _cascade(persister_behavior, context.state_persister)
         return SubGraphTask(
-            graph=RunnableGraph.create(mapped),
+            graph=graph,
             inputs=inputs,
             state=substate,
             application_id=_stable_app_id_hash(context.app_id, key),
@@ -254,20 +254,22 @@ class MapActionsAndStates(TaskBasedParallelAction):
     def _sync_tasks(
         self, state: State, context: ApplicationContext, inputs: dict[str, Any]
     ) -> Generator[SubGraphTask, None, None]:
-        actions = list(self.actions(state, context, inputs))  # type: ignore[arg-type]
+        graphs = [RunnableGraph.create(a) for a in self.actions(state, context, inputs)]  # type: ignore[union-attr]
         states = list(self.states(state, context, inputs))  # type: ignore[arg-type]
-        for i, mapped in enumerate(actions):
+        for i, graph in enumerate(graphs):  # one graph per action, shared by its tasks
             for j, substate in enumerate(states):
-                yield self._task(f"{i}-{j}", mapped, substate, context, inputs)
+                yield self._task(f"{i}-{j}", graph, substate, context, inputs)
 
     async def _async_tasks(
         self, state: State, context: ApplicationContext, inputs: dict[str, Any]
     ) -> AsyncGenerator[SubGraphTask, None]:
-        actions = await arealize(self.actions(state, context, inputs))
+        graphs = [
+            RunnableGraph.create(a) for a in await arealize(self.actions(state, context, inputs))
+        ]
         states = await arealize(self.states(state, context, inputs))
-        for i, mapped in enumerate(actions):
+        for i, graph in enumerate(graphs):
             for j, substate in enumerate(states):
-                yield self._task(f"{i}-{j}", mapped, substate, context, inputs)
+                yield self._task(f"{i}-{j}", graph, substate, context, inputs)
 
     @abc.abstractmethod
     def reduce(self, state: State, states: Any) -> State: ...

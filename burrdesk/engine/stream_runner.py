@@ -59,6 +59,10 @@ class StreamRunner:
         """`sequence_id`, `app_id` and `partition_key`, as the stream hooks receive them."""
         self._started = _now()
         self._first: datetime.datetime | None = None
+        self._told = adapters.does_hook("post_stream_item") or adapters.does_hook(
+            "post_stream_item", is_async=True
+        )
+        """Whether any hook listens for items (if none, an item costs no bookkeeping)."""
 
     def _item_arguments(self, item: Any, index: int) -> dict[str, Any]:
         self._first = self._first or _now()
@@ -89,19 +93,23 @@ class StreamRunner:
 
     def items(self) -> Iterator[StreamItem]:
         """The synchronous stream."""
-        action, name = self.prepared.action, self.prepared.name
+        action, name, told = self.prepared.action, self.prepared.name, self._told
         result: Any = None
         if self.prepared.single:
             final: State | None = None
             count = 0
             try:
                 for item in action.stream_run_and_update(self.state, **self.inputs):  # type: ignore[attr-defined]
-                    result, final = stream_pair(name, item)
+                    if type(item) is tuple and len(item) == 2:
+                        result, final = item
+                    else:
+                        result, final = stream_pair(name, item)
                     if final is None:
                         count += 1
-                        self.adapters.call(
-                            "post_stream_item", **self._item_arguments(result, count)
-                        )
+                        if told:
+                            self.adapters.call(
+                                "post_stream_item", **self._item_arguments(result, count)
+                            )
                         yield result, None
             except Exception:
                 if final is None:
@@ -116,7 +124,10 @@ class StreamRunner:
             for item in action.stream_run(self.state, **self.inputs):  # type: ignore[attr-defined]
                 previous, result = result, item
                 if previous is not None:
-                    self.adapters.call("post_stream_item", **self._item_arguments(previous, count))
+                    if told:
+                        self.adapters.call(
+                            "post_stream_item", **self._item_arguments(previous, count)
+                        )
                     count += 1
                     yield previous, None
         except Exception:
@@ -129,7 +140,7 @@ class StreamRunner:
 
     async def aitems(self) -> AsyncIterator[StreamItem]:
         """The asynchronous stream (async hooks are awaited too)."""
-        action, name = self.prepared.action, self.prepared.name
+        action, name, told = self.prepared.action, self.prepared.name, self._told
         result: Any = None
         if self.prepared.single:
             final: State | None = None
@@ -139,9 +150,10 @@ class StreamRunner:
                     result, final = stream_pair(name, item)
                     if final is None:
                         count += 1
-                        await self.adapters.acall(
-                            "post_stream_item", **self._item_arguments(result, count)
-                        )
+                        if told:
+                            await self.adapters.acall(
+                                "post_stream_item", **self._item_arguments(result, count)
+                            )
                         yield result, None
             except Exception:
                 if final is None:
@@ -156,9 +168,10 @@ class StreamRunner:
             async for item in action.stream_run(self.state, **self.inputs):  # type: ignore[attr-defined]
                 previous, result = result, item
                 if previous is not None:
-                    await self.adapters.acall(
-                        "post_stream_item", **self._item_arguments(previous, count)
-                    )
+                    if told:
+                        await self.adapters.acall(
+                            "post_stream_item", **self._item_arguments(previous, count)
+                        )
                     count += 1
                     yield previous, None
         except Exception:

@@ -165,12 +165,13 @@ class RunDatabase:
                 f"{self.path} has schema version {version}, which no burrdesk release wrote."
             )
         self.version = version
-        self._run_columns = _RUN_COLUMNS_V1 + _V1_EXTRA_RUN
-        self._step_columns = _STEP_COLUMNS_V1 + _V1_EXTRA_STEP
+        if version == 1:
+            self._run_columns = _RUN_COLUMNS_V1 + _V1_EXTRA_RUN
+            self._step_columns = _STEP_COLUMNS_V1 + _V1_EXTRA_STEP
 
     @property
     def has_spans(self) -> bool:
-        """Whether the file can hold spans, attributes, streams and child runs (version 2)."""
+        """Whether the file can hold spans, attributes, streams and child runs (version 2 on)."""
         return self.version >= 2
 
     def _use_wal(self) -> None:
@@ -536,15 +537,36 @@ class RunDatabase:
 
     # --- spans, attributes and sub-applications of a step --------------------------------
 
+    def _trace(self, run_id: int, sequence_id: int) -> dict[str, list]:
+        """A step's spans and attributes as stored (see the schema, version 3)."""
+        if self.version >= 3:
+            rows = self._query(
+                "SELECT trace FROM steps WHERE run_id = ? AND sequence_id = ?",
+                (run_id, sequence_id),
+            )
+            return loads(rows[0][0]) if rows and rows[0][0] else {}
+        if self.version == 2:  # opened read-only, not migrated: the two tables of version 2
+            spans = self._query(
+                "SELECT span_id, parent_span_id, name, started_at, ended_at, dependencies "
+                "FROM spans WHERE run_id = ? AND sequence_id = ? ORDER BY started_at, span_id",
+                (run_id, sequence_id),
+            )
+            attributes = self._query(
+                "SELECT span_id, key, value, logged_at FROM attributes "
+                "WHERE run_id = ? AND sequence_id = ? ORDER BY position",
+                (run_id, sequence_id),
+            )
+            return {
+                "spans": [[*row[:5], loads(row[5]) if row[5] else []] for row in spans],
+                "attributes": [
+                    [span, key, loads(value) if value is not None else None, logged]
+                    for span, key, value, logged in attributes
+                ],
+            }
+        return {}
+
     def spans(self, run_id: int, sequence_id: int) -> list[SpanRecord]:
         """The spans the step opened, in the order they started."""
-        if not self.has_spans:
-            return []
-        rows = self._query(
-            "SELECT span_id, parent_span_id, name, started_at, ended_at, dependencies FROM spans "
-            "WHERE run_id = ? AND sequence_id = ? ORDER BY started_at, span_id",
-            (run_id, sequence_id),
-        )
         return [
             SpanRecord(
                 run_id=run_id,
@@ -554,20 +576,15 @@ class RunDatabase:
                 name=name,
                 started_at=started,
                 ended_at=ended,
-                dependencies=loads(dependencies) if dependencies else [],
+                dependencies=dependencies or [],
             )
-            for span_id, parent, name, started, ended, dependencies in rows
+            for span_id, parent, name, started, ended, dependencies in self._trace(
+                run_id, sequence_id
+            ).get("spans", [])
         ]
 
     def attributes(self, run_id: int, sequence_id: int) -> list[AttributeRecord]:
         """The values the step logged, in the order it logged them."""
-        if not self.has_spans:
-            return []
-        rows = self._query(
-            "SELECT position, span_id, key, value, logged_at FROM attributes "
-            "WHERE run_id = ? AND sequence_id = ? ORDER BY position",
-            (run_id, sequence_id),
-        )
         return [
             AttributeRecord(
                 run_id=run_id,
@@ -575,10 +592,12 @@ class RunDatabase:
                 position=position,
                 span_id=span_id,
                 key=key,
-                value=loads(value) if value is not None else None,
+                value=value,
                 logged_at=logged_at,
             )
-            for position, span_id, key, value, logged_at in rows
+            for position, (span_id, key, value, logged_at) in enumerate(
+                self._trace(run_id, sequence_id).get("attributes", [])
+            )
         ]
 
     def child_runs(self, run_id: int, sequence_id: int | None = None) -> list[RunRecord]:
@@ -946,32 +965,8 @@ class RunWriter:
             stream.get("started_at") if stream else None,
             stream.get("first_item_at") if stream else None,
             stream.get("item_count") if stream else None,
+            _trace_text(spans, attributes),
         )
-        span_rows = [
-            (
-                self.run_id,
-                sequence_id,
-                span["span_id"],
-                span.get("parent_span_id"),
-                span["name"],
-                span.get("started_at"),
-                span.get("ended_at"),
-                dumps(list(span["dependencies"])) if span.get("dependencies") else None,
-            )
-            for span in spans
-        ]
-        attribute_rows = [
-            (
-                self.run_id,
-                sequence_id,
-                position,
-                attribute.get("span_id"),
-                str(attribute["key"]),
-                dumps(attribute.get("value")),
-                attribute.get("logged_at"),
-            )
-            for position, attribute in enumerate(attributes)
-        ]
         status = "failed" if failed else "running"
         step_count = self.step_count + 1
         first = sequence_id if self.first_sequence_id is None else self.first_sequence_id
@@ -983,17 +978,11 @@ class RunWriter:
         database = self.database
         with database._lock:
             conn = database.conn
-            single = (
-                checkpoint_text is None and not refresh and not span_rows and not attribute_rows
-            ) or self._batched
+            single = (checkpoint_text is None and not refresh) or self._batched
             if not single:
                 conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(_INSERT_STEP, step_row)
-                if span_rows:
-                    conn.executemany(_INSERT_SPAN, span_rows)
-                if attribute_rows:
-                    conn.executemany(_INSERT_ATTRIBUTE, attribute_rows)
                 if checkpoint_text is not None:
                     conn.execute(_UPSERT_CHECKPOINT, (self.run_id, sequence_id, checkpoint_text))
                 if refresh:
@@ -1064,17 +1053,34 @@ class RunWriter:
 
 _INSERT_STEP = (
     "INSERT INTO steps (run_id, sequence_id, action, status, started_at, ended_at, inputs, "
-    "result, error, traceback, delta, stream_started_at, first_item_at, item_count) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "result, error, traceback, delta, stream_started_at, first_item_at, item_count, trace) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_SPAN = (
-    "INSERT OR REPLACE INTO spans (run_id, sequence_id, span_id, parent_span_id, name, "
-    "started_at, ended_at, dependencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_ATTRIBUTE = (
-    "INSERT OR REPLACE INTO attributes (run_id, sequence_id, position, span_id, key, value, "
-    "logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+
+
+def _trace_text(
+    spans: Iterable[Mapping[str, Any]], attributes: Iterable[Mapping[str, Any]]
+) -> str | None:
+    """A step's `trace` column: its spans and attributes, compact (None when it has none)."""
+    span_rows = [
+        [
+            span["span_id"],
+            span.get("parent_span_id"),
+            span["name"],
+            span.get("started_at"),
+            span.get("ended_at"),
+            list(span.get("dependencies") or []),
+        ]
+        for span in spans
+    ]
+    attribute_rows = [
+        [a.get("span_id"), str(a["key"]), a.get("value"), a.get("logged_at")] for a in attributes
+    ]
+    if not span_rows and not attribute_rows:
+        return None
+    return dumps({"spans": span_rows, "attributes": attribute_rows})
+
+
 _UPSERT_CHECKPOINT = (
     "INSERT OR REPLACE INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)"
 )

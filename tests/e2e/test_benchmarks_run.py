@@ -37,3 +37,11 @@ def test_runs_of_large_flows_benchmark_prints_its_timings():
 def test_canvas_open_benchmark_prints_its_timings():
     out = run_benchmark("canvas_open.py", "--repeat", "1")
     assert "500-node flow" in out and "open and first paint" in out
+
+
+def test_burr_features_benchmark_prints_four_ratios():
+    pytest.importorskip("burr.core")
+    out = run_benchmark("burr_features.py", "--quick")
+    rows = [ln for ln in out.splitlines() if ln.startswith("(")]
+    assert [row.split()[0] for row in rows] == ["(a)", "(b)", "(c)", "(c)"]
+    assert all(float(row.split()[-1]) > 0 for row in rows)

@@ -326,7 +326,7 @@ def test_a_version_1_file_reads_read_only_and_is_migrated_when_written(tmp_path)
         assert database.get_step(run.run_id, 0).item_count is None
         assert database.state_at(run.run_id, 0) == {"x": 2}
     with RunDatabase(path) as database:
-        assert database.schema_version == 2 and database.has_spans
+        assert database.schema_version == 3 and database.has_spans
         assert database.state_at(1, 0) == {"x": 2}
 
 
@@ -347,3 +347,57 @@ def test_a_streaming_action_run_as_a_plain_step_records_no_stream(tmp_path, item
     with RunDatabase(db, read_only=True) as database:
         step = database.get_step(database.list_runs()[0].run_id, 0)
     assert not step.streamed and step.status == "completed"
+
+
+def _version_2_file(path):
+    import sqlite_utils
+
+    from burrdesk.model.run_database_schema import MIGRATIONS
+
+    old = sqlite_utils.Database(path)
+    MIGRATIONS[1](old)
+    MIGRATIONS[2](old)
+    old["meta"].insert_all(
+        [
+            {"key": "format", "value": "burrdesk.run-database"},
+            {"key": "schema_version", "value": "2"},
+        ]
+    )
+    old.execute(
+        "INSERT INTO runs (project, app_id, partition_key, status, created_at, updated_at) "
+        "VALUES ('p', 'a', '', 'completed', 1, 1)"
+    )
+    old.execute("INSERT INTO checkpoints VALUES (1, -1, '{}')")
+    old.execute(
+        "INSERT INTO steps (run_id, sequence_id, action, status, item_count) "
+        "VALUES (1, 0, 'go', 'completed', 7)"
+    )
+    old.execute(
+        "INSERT INTO spans VALUES (1, 0, '0:0', NULL, 'outer', 1.0, 2.0, '[\"x\"]'), "
+        "(1, 0, '0:0.0', '0:0', 'inner', 1.2, 1.5, NULL)"
+    )
+    old.execute(
+        "INSERT INTO attributes VALUES (1, 0, 0, NULL, 'model', '\"tiny\"', 1.1), "
+        "(1, 0, 1, '0:0.0', 'tokens', '12', 1.3)"
+    )
+    old.conn.commit()
+    old.close()
+
+
+def test_a_version_2_file_keeps_its_spans_read_only_and_after_migrating(tmp_path):
+    path = tmp_path / "v2.db"
+    _version_2_file(path)
+    expected_spans = [("0:0", None, "outer", ["x"]), ("0:0.0", "0:0", "inner", [])]
+    expected_attributes = [(None, "model", "tiny"), ("0:0.0", "tokens", 12)]
+    for read_only in (True, False):
+        with RunDatabase(path, read_only=read_only) as database:
+            assert database.schema_version == (2 if read_only else 3)
+            spans = database.spans(1, 0)
+            assert [(s.span_id, s.parent_span_id, s.name, s.dependencies) for s in spans] == (
+                expected_spans
+            )
+            attributes = database.attributes(1, 0)
+            assert [(a.span_id, a.key, a.value) for a in attributes] == expected_attributes
+            assert database.get_step(1, 0).item_count == 7
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "spans" not in tables and "attributes" not in tables

@@ -49,9 +49,10 @@ class ActionSpan:
             sequence_id=self.child_count - 1,
         )
 
-    @property
+    @functools.cached_property
     def uid(self) -> str:
-        """`<step>:<index>.<index>...`: the step's sequence id and the path down to this span."""
+        """`<step>:<index>.<index>...`: the step's sequence id and the path down to this span
+        (fixed once the span exists: computed once)."""
         path = []
         current: ActionSpan | None = self
         while current is not None:
@@ -138,12 +139,16 @@ class ActionSpanTracer(AbstractContextManager, AbstractAsyncContextManager):
 
     def __enter__(self) -> ActionSpanTracer:
         span = self._enter()
-        self.lifecycle_adapters.call("pre_start_span", **self._hook_arguments(span))
+        self._arguments = self._hook_arguments(span)
+        self.lifecycle_adapters.call("pre_start_span", **self._arguments)
         return self
 
     def __exit__(self, *_exc_info: object) -> None:
         span = self._exit()
-        self.lifecycle_adapters.call("post_end_span", **self._hook_arguments(span))
+        arguments = getattr(self, "_arguments", None)
+        if arguments is None or arguments["span"] is not span:
+            arguments = self._hook_arguments(span)
+        self.lifecycle_adapters.call("post_end_span", **arguments)
         return None
 
     async def __aenter__(self) -> ActionSpanTracer:
