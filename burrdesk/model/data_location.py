@@ -26,6 +26,20 @@ def user_data_dir() -> Path:
     return Path(base) / "burrdesk"
 
 
+def user_cache_dir() -> Path:
+    """Where burrdesk keeps what it can rebuild (the run databases it reads Burr folders into)."""
+    override = os.environ.get("BURRDESK_DATA_DIR")
+    if override:
+        return Path(override).expanduser() / "cache"
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "burrdesk" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "burrdesk"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "burrdesk"
+
+
 def default_database_path() -> Path:
     """The run database used when no path is given (created on first use by RunDatabase)."""
     return user_data_dir() / DEFAULT_DATABASE_NAME

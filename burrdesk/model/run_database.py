@@ -739,6 +739,35 @@ class RunDatabase:
             )
         return run_id
 
+    def set_start(
+        self,
+        run_id: int,
+        initial_state: Mapping[str, Any],
+        start_sequence_id: int,
+        *,
+        parent_sequence_id: int | None = None,
+    ) -> None:
+        """Replaces the state a run starts from, while it has no steps.
+
+        For runs created before anything said what they start from: a Burr log followed live
+        names its first state only with its first step.
+        """
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM steps WHERE run_id = ? LIMIT 1", (run_id,)).fetchone():
+                raise RunDatabaseError(
+                    f"Run {run_id} already has steps, so the state it starts from is fixed."
+                )
+            conn.execute("DELETE FROM checkpoints WHERE run_id = ?", (run_id,))
+            conn.execute(
+                "INSERT INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)",
+                (run_id, start_sequence_id, dumps(_public(serialize_fields(initial_state)))),
+            )
+            if parent_sequence_id is not None:
+                conn.execute(
+                    "UPDATE runs SET parent_sequence_id = ? WHERE run_id = ?",
+                    (parent_sequence_id, run_id),
+                )
+
     def writer(self, run_id: int) -> RunWriter:
         """A writer that appends steps to an existing run."""
         self._start_checkpointer()
