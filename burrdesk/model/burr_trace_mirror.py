@@ -46,6 +46,10 @@ append that step's stream end, which follows its end entry by microseconds)."""
 RUNNING_SECONDS = 300.0
 """How long a step that began and has not ended counts as running, not as interrupted."""
 
+ACTIVE_SECONDS = 30.0
+"""How long after its log last changed an app still counts as running: Burr logs no end of a
+run, and a run shown as running keeps being refreshed in the runs list."""
+
 STEP_BUDGET = 2000
 """Steps read per `sync` call, so a huge log is read in pieces between looks at the others."""
 
@@ -99,6 +103,7 @@ class BurrTraceMirror:
         *,
         quiet_seconds: float = QUIET_SECONDS,
         running_seconds: float = RUNNING_SECONDS,
+        active_seconds: float = ACTIVE_SECONDS,
     ) -> None:
         self.folder = Path(folder).expanduser()
         if not self.folder.exists():
@@ -111,6 +116,7 @@ class BurrTraceMirror:
         self.cache_path = Path(cache_path) if cache_path else cache_path_for(self.folder)
         self.quiet_seconds = quiet_seconds
         self.running_seconds = running_seconds
+        self.active_seconds = active_seconds
         self._followed: dict[str, _Followed] = {}
         self._known: dict[str, tuple[int, int, str | None]] = {}
         self._unreadable: dict[str, str] = {}
@@ -447,13 +453,13 @@ class BurrTraceMirror:
         followed.offset = read_to
 
     def _status(self, followed: _Followed, *, holding: bool, changed_at: float) -> str:
+        quiet_for = time.time() - changed_at
         if followed.unfinished is not None:
-            recent = time.time() - changed_at < self.running_seconds
-            return "running" if recent else "interrupted"
-        if holding:
-            return "running"
+            return "running" if quiet_for < self.running_seconds else "interrupted"
         if followed.last_sequence_id is None:
             return "created"
+        if holding or quiet_for < self.active_seconds:
+            return "running"
         return "failed" if followed.last_failed else "completed"
 
     def _settle(self, followed: _Followed, status: str, *, force: bool = False) -> None:

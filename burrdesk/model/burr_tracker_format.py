@@ -162,6 +162,11 @@ class TrackerApp:
         return self.directory / LOG
 
 
+def default_storage_dir() -> Path:
+    """Where Burr's `LocalTrackingClient` writes unless told otherwise."""
+    return Path.home() / ".burr"
+
+
 def find_app_dirs(root: Path) -> list[tuple[str, Path]]:
     """(project, folder) for each app folder at, under, or two levels under `root`."""
     try:

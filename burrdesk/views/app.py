@@ -30,23 +30,26 @@ def run_app(
     _set_window_icon(app)
     chosen = theme_name or str(settings().value("theme", "light"))
     theme.apply_theme(app, "dark" if chosen == "dark" else "light")
-    window = MainWindow()
+    window = MainWindow(interactive=screenshot is None)
     window.appearance.theme_action.setChecked(chosen == "dark")
     if path is None:
         window.help.start_up()
     opened = path is None or window.files.open_path(path, ask=False)
     if not opened and screenshot is not None:
-        print(f"burrdesk: cannot open {path}.", file=sys.stderr)
+        print(f"burrdesk: {window.last_error or f'cannot open {path}.'}", file=sys.stderr)
+        window.undo_stack.setClean()
+        window.close()
         return 2
     if screenshot is None:
         window.show()
         return app.exec()
+    window.timeline.wait_for_first_read()
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     for _ in range(5):
         app.processEvents()
-    window.view.zoom_to_fit()
+    window.canvas.active_view().zoom_to_fit()
     app.processEvents()
     image = _with_welcome(window, window.grab())
     window.undo_stack.setClean()

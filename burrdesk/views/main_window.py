@@ -34,9 +34,12 @@ from burrdesk.views.window_part import WindowPart
 class MainWindow(QMainWindow):
     """One flow document at a time, edited through one undo stack, with the parts around it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, interactive: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
+        self.interactive = interactive
+        """False when no one can answer a dialog (`--screenshot`): errors are only kept."""
+        self.last_error: str | None = None
         self.part_holder = QObject(self)
         """The parts' parent, created first so that it is deleted first: a part never hears a
         signal of the scene or model while they are being destroyed."""

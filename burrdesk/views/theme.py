@@ -189,6 +189,7 @@ ICON_NAMES: tuple[str, ...] = (
     "error",
     "search",
     "database",
+    "burr-folder",
     "timeline",
     "welcome",
     "settings",

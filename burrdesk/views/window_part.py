@@ -89,6 +89,12 @@ class WindowPart(QObject):
         self.window.statusBar().showMessage(text, timeout_ms)
 
     def show_error(self, title: str, message: str) -> None:
-        """A failure the person caused or must know of: in the status bar and a dialog."""
+        """A failure the person caused or must know of: in the status bar and a dialog.
+
+        A window nobody can answer (the `--screenshot` mode) keeps the sentence in
+        `window.last_error` instead of waiting for a dialog to be closed.
+        """
         self.window.statusBar().showMessage(message, 8000)
-        QMessageBox.warning(self.window, title, message)
+        self.window.last_error = message
+        if self.window.interactive:
+            QMessageBox.warning(self.window, title, message)

@@ -20,7 +20,8 @@ def test_the_menus_read_as_a_person_expects(window):
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(menus) == ["File", "Edit", "View", "Run", "Help"]
     assert _entries(menus["File"]) == [
-        "New", "Open…", "Open Recent", "—", "Save", "Save As…", "Export", "—", "Quit",
+        "New", "Open…", "Open Folder…", "Open Recent", "—", "Save", "Save As…", "Export", "—",
+        "Quit",
     ]  # fmt: skip
     assert _entries(menus["Edit"]) == [
         "Undo", "Redo", "—", "Cut", "Copy", "Paste", "Duplicate", "Delete", "—", "Select All",

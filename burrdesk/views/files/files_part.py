@@ -37,6 +37,12 @@ class FilesPart(WindowPart):
         key = QKeySequence.StandardKey
         self.new_action = self.action("&New", self.new_flow, key.New, "new")
         self.open_action = self.action("&Open…", self.open_dialog, key.Open, "open")
+        self.open_folder_action = self.action(
+            "Open &Folder…",
+            self.open_folder_dialog,
+            "Ctrl+Shift+O",
+            tip="Show the runs Burr's tracker recorded in a folder such as ~/.burr, as they grow",
+        )
         self.save_action = self.action("&Save", self.save, key.Save, "save")
         self.save_as_action = self.action("Save &As…", self.save_as, key.SaveAs, "save-as")
         self.quit_action = self.action("&Quit", window.close, key.Quit)
@@ -50,7 +56,14 @@ class FilesPart(WindowPart):
         self.export_menu = QMenu("&Export", window)
         self.export_menu.addActions(self._export_actions())
         outline = window.outline
-        outline.add_to_menu("&File", "open", self.new_action, self.open_action, self.recent_menu)
+        outline.add_to_menu(
+            "&File",
+            "open",
+            self.new_action,
+            self.open_action,
+            self.open_folder_action,
+            self.recent_menu,
+        )
         outline.add_to_menu(
             "&File", "save", self.save_action, self.save_as_action, self.export_menu
         )
@@ -142,7 +155,10 @@ class FilesPart(WindowPart):
             self.open_path(Path(name), ask=False)
 
     def open_path(self, path: Path, ask: bool = True) -> bool:
-        """Opens a flow (replacing the current one) or shows a run database's runs."""
+        """Opens a flow (replacing the current one), or shows the runs of a run database or
+        of a folder Burr's tracker writes."""
+        if path.is_dir():
+            return self.window.timeline.open_burr_folder(path)
         if path.suffix.lower() in RUN_DATABASE_SUFFIXES:
             return self.window.timeline.open_run_database(path)
         if ask and not self.maybe_save():
@@ -156,6 +172,16 @@ class FilesPart(WindowPart):
         self._remember(path)
         self.status_message(f"Opened {path}")
         return True
+
+    def open_folder_dialog(self) -> None:
+        """Chooses a Burr tracker folder (its storage folder, a project or an app) to follow."""
+        from burrdesk.model.burr_tracker_format import default_storage_dir
+
+        storage = default_storage_dir()
+        start = str(storage if storage.is_dir() else Path.home())
+        name = QFileDialog.getExistingDirectory(self.window, "Open a Burr tracker folder", start)
+        if name:
+            self.open_path(Path(name))
 
     def open_example(self, path: Path) -> None:
         """Examples open as untitled copies so saving never overwrites the shipped file."""

@@ -189,6 +189,15 @@ class TimelinePanel(QWidget):
         runs_layout = QVBoxLayout(runs_box)
         runs_layout.setContentsMargins(0, 0, 0, 4)
         runs_row = QHBoxLayout()
+        self.source_combo = QComboBox(runs_box)
+        self.source_combo.setObjectName("timelineSource")
+        self.source_combo.setToolTip(
+            "Where the runs come from: a run database, or a folder Burr's tracker writes"
+        )
+        self.source_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.source_combo.setMinimumContentsLength(18)
         self.run_filter = QLineEdit(runs_box)
         self.run_filter.setPlaceholderText("Filter runs by project, app id or partition")
         self.run_filter.setClearButtonEnabled(True)
@@ -199,6 +208,7 @@ class TimelinePanel(QWidget):
         self.run_status.addItem("All statuses", None)
         for status in RUN_STATUSES:
             self.run_status.addItem(status.capitalize(), status)
+        runs_row.addWidget(self.source_combo)
         runs_row.addWidget(self.run_filter, 1)
         runs_row.addWidget(self.project_combo)
         runs_row.addWidget(self.run_status)

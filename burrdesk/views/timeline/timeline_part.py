@@ -8,16 +8,22 @@ step with an edited state and runs the fork; the original run is untouched.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtWidgets import QDialog
 
+from burrdesk.model.burr_trace_mirror import BurrTraceMirror, SyncReport
+from burrdesk.model.burr_tracker_format import BurrFormatError, default_storage_dir
+from burrdesk.model.data_location import default_database_path
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.recorded_flow import recorded_document
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord
+from burrdesk.views import theme as themes
+from burrdesk.views.timeline.burr_folder_follower import BurrFolderFollower
 from burrdesk.views.timeline.rewind_dialog import RewindDialog, rewind_unavailable_reason
 from burrdesk.views.timeline.timeline_panel import TimelinePanel
 from burrdesk.views.window_part import WindowPart
@@ -57,35 +63,171 @@ class TimelinePart(WindowPart):
         run_panel.runEnded.connect(self._run_advanced)
         run_panel.streaming.connect(self.panel.show_streaming)
 
+        self.sources: list[tuple[str, Path]] = []
+        """What the source list offers: ("database", file) and ("burr", tracker folder)."""
+        self.follower: BurrFolderFollower | None = None
+        self.burr_notes: list[str] = []
+        self._awaiting_first_read = False
+        self.panel.source_combo.activated.connect(self._source_chosen)
+        self.panel.runSelected.connect(self._prefer_run)
+
+    def window_assembled(self) -> None:
+        """The source list starts with the default run database and, when Burr has written
+        there, Burr's own trace folder."""
+        default = self.window.run.database_path()
+        if default.is_file():
+            self.add_source("database", default)
+        storage = default_storage_dir()
+        if storage.is_dir():
+            self.add_source("burr", storage)
+
     def closing(self) -> None:
+        self._stop_following()
         self.panel.close_database()
 
-    # --- databases ---------------------------------------------------------------------------
+    # --- sources: run databases and Burr folders ---------------------------------------------
+
+    def add_source(self, kind: str, path: Path) -> int:
+        """Lists a run database ("database") or a Burr tracker folder ("burr") in the source
+        list without opening it; returns its row."""
+        resolved = Path(path).expanduser().resolve()
+        for row, known in enumerate(self.sources):
+            if known == (kind, resolved):
+                return row
+        self.sources.append((kind, resolved))
+        combo = self.panel.source_combo
+        combo.addItem(
+            themes.icon("burr-folder" if kind == "burr" else "database"), _label(kind, resolved)
+        )
+        row = combo.count() - 1
+        combo.setItemData(row, str(resolved), Qt.ItemDataRole.ToolTipRole)
+        return row
+
+    def _show_source(self, kind: str, path: Path) -> None:
+        combo = self.panel.source_combo
+        combo.blockSignals(True)
+        combo.setCurrentIndex(self.add_source(kind, path))
+        combo.blockSignals(False)
+
+    def _source_chosen(self, row: int) -> None:
+        kind, path = self.sources[row]
+        current = self._current_source()
+        if (kind, path) == current:
+            return
+        opened = self.open_burr_folder(path) if kind == "burr" else self.open_run_database(path)
+        if not opened and current is not None:
+            self._show_source(*current)
+
+    def _current_source(self) -> tuple[str, Path] | None:
+        if self.follower is not None:
+            return ("burr", Path(self.follower.mirror.folder).resolve())
+        database = self.panel.database
+        return ("database", Path(database.path).resolve()) if database is not None else None
 
     def open_run_database(self, path: Path) -> bool:
         """Shows a run database's runs and steps (a bad file is one message)."""
+        self._stop_following()
         try:
             self.panel.open_database(path)
         except RunDatabaseError as error:
             self.show_error("Cannot open the run database", str(error))
             return False
+        self._show_source("database", path)
         self.panel.set_live(True)
         self.dock.show()
         self.dock.raise_()
+        self._select_newest()
+        self.status_message(f"Opened run database {path}")
+        return True
+
+    def _select_newest(self) -> None:
         runs = self.panel.runs_model
         newest = runs.run_at(0) if runs.rowCount() else None
         if newest is not None:
             self.panel.select_run(newest.run_id)
-        self.status_message(f"Opened run database {path}")
+
+    def open_burr_folder(self, path: Path) -> bool:
+        """Shows the runs Burr's tracker records in `path` (`~/.burr`, a project or an app
+        folder) and follows them as they grow; nothing is written into the folder."""
+        try:
+            mirror = BurrTraceMirror(path)
+        except (BurrFormatError, RunDatabaseError) as error:
+            self.show_error("Cannot open the folder", str(error))
+            return False
+        self._stop_following()
+        try:
+            self.panel.open_database(mirror.cache_path)
+        except RunDatabaseError as error:
+            mirror.close()
+            self.show_error("Cannot open the folder", str(error))
+            return False
+        self.burr_notes = []
+        self._awaiting_first_read = True
+        self.follower = BurrFolderFollower(mirror, self)
+        self.follower.synced.connect(self._burr_synced)
+        self._show_source("burr", path)
+        self.panel.runs_view.set_placeholder("Reading the Burr traces…")
+        self.panel.set_live(True)
+        self.dock.show()
+        self.dock.raise_()
+        self.status_message(f"Reading the Burr traces in {path}…")
         return True
+
+    def wait_for_first_read(self, timeout_ms: int = 10_000) -> bool:
+        """Lets the events run until a Burr folder's first piece is shown (for `--screenshot`
+        and tests; the window itself never waits)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self._awaiting_first_read and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.01)
+        return not self._awaiting_first_read
+
+    def _burr_synced(self, report: SyncReport) -> None:
+        if self.follower is None:
+            return
+        panel = self.panel
+        for note in report.notes:
+            self.burr_notes.append(note)
+            self.status_message(note, 10_000)
+        if self._awaiting_first_read:
+            self._awaiting_first_read = False
+            panel.runs_model.set_database(panel.database)  # sorted by time, not by read order
+            panel.runs_view.set_placeholder("No Burr applications in this folder yet")
+            panel.apply_filters()
+            self._select_newest()
+            count = panel.database.count_runs() if panel.database is not None else 0
+            self.status_message(
+                f"{count:,} Burr app{'s' * (count != 1)} in {self.follower.mirror.folder}; "
+                "their logs are followed as they grow.",
+                8000,
+            )
+        elif report.new_runs or report.new_steps:
+            panel.follow_live()
+
+    def _prefer_run(self, run_id: int) -> None:
+        if self.follower is not None:
+            self.follower.prefer(run_id)
+
+    def _stop_following(self) -> None:
+        follower, self.follower = self.follower, None
+        self._awaiting_first_read = False
+        if follower is not None:
+            follower.close()
+            follower.deleteLater()
 
     def _follow_run(self, run_id: int, db_path: str) -> None:
         current = self.panel.database
-        if current is None or Path(current.path).resolve() != Path(db_path).resolve():
+        if (
+            self.follower is not None
+            or current is None
+            or Path(current.path).resolve() != Path(db_path).resolve()
+        ):
+            self._stop_following()
             try:
                 self.panel.open_database(db_path)
             except RunDatabaseError:
                 return
+            self._show_source("database", Path(db_path))
         self.panel.follow_live()
         self.panel.select_run(run_id)
 
@@ -162,3 +304,15 @@ class TimelinePart(WindowPart):
             f"Forked run {run.run_id} at step {sequence_id} as run {fork.run_id}.", 6000
         )
         return fork.run_id
+
+
+def _label(kind: str, path: Path) -> str:
+    """How the source list names a source: short, with the home folder as ~."""
+    if kind == "database" and path == default_database_path().expanduser().resolve():
+        return "burrdesk runs"
+    home = Path.home().resolve()
+    inside_home = path.is_relative_to(home) and len(path.relative_to(home).parts) == 1
+    shown = f"~/{path.name}" if inside_home else path.name
+    if kind == "burr":
+        return f"Burr traces · {shown}"
+    return f"Run database · {path.name}"
