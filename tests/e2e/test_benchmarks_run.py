@@ -45,3 +45,11 @@ def test_burr_features_benchmark_prints_four_ratios():
     rows = [ln for ln in out.splitlines() if ln.startswith("(")]
     assert [row.split()[0] for row in rows] == ["(a)", "(b)", "(c)", "(c)"]
     assert all(float(row.split()[-1]) > 0 for row in rows)
+
+
+def test_burr_trace_folder_benchmark_prints_four_ratios():
+    pytest.importorskip("burr.core")
+    out = run_benchmark("burr_trace_folder.py", "--steps", "1500")
+    rows = [ln for ln in out.splitlines() if ln.startswith("(")]
+    assert [row.split()[0] for row in rows] == ["(a)", "(b)", "(c)", "(d)"]
+    assert "1,500 steps" in out
