@@ -36,7 +36,7 @@ def _check(root: Path, env: dict[str, str] | None = None) -> subprocess.Complete
 def test_import_contracts_are_kept():
     result = _check(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 kept, 0 broken" in result.stdout
+    assert "5 kept, 0 broken" in result.stdout
 
 
 def test_an_upward_import_breaks_the_layers(tmp_path):
@@ -49,7 +49,9 @@ def test_an_upward_import_breaks_the_layers(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     (copy / "burrdesk" / "model" / "upward.py").write_text("import burrdesk.engine.state\n")
     (copy / "burrdesk" / "engine" / "with_qt.py").write_text("import PySide6.QtCore\n")
+    (copy / "burrdesk" / "engine" / "with_burr.py").write_text("import burr.core\n")
     result = _check(copy, env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"})
     assert result.returncode != 0
     assert "burrdesk.model.upward -> burrdesk.engine.state" in result.stdout
     assert "burrdesk.engine.with_qt -> PySide6" in result.stdout
+    assert "burrdesk.engine.with_burr -> burr" in result.stdout

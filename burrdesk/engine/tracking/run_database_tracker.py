@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from burrdesk.engine.graph import ApplicationGraph, Graph
@@ -45,18 +46,17 @@ _STREAM_CLOSED = "GeneratorExit: the caller stopped reading the stream before th
 class _TrackedApp:
     """What the tracker keeps for one application while its current step runs."""
 
-    __slots__ = ("writer", "graph", "entrypoint", "pending", "stream", "spans", "attributes")
+    __slots__ = ("writer", "at_end", "pending", "stream", "spans", "attributes")
 
-    def __init__(self, writer: RunWriter, graph: Graph, entrypoint: str):
+    def __init__(self, writer: RunWriter, at_end: Callable[[str, Any], bool]):
         self.writer = writer
-        self.graph = graph
-        self.entrypoint = entrypoint
-        self.pending: tuple[float, State, dict[str, Any]] | None = None
+        self.at_end = at_end
+        self.pending: tuple[float, Any, dict[str, Any]] | None = None
         self.stream: dict[str, Any] | None = None
         self.spans: dict[str, dict[str, Any]] = {}
         self.attributes: list[dict[str, Any]] = []
 
-    def start_step(self, started_at: float, state: State, inputs: dict[str, Any]) -> None:
+    def start_step(self, started_at: float, state: Any, inputs: dict[str, Any]) -> None:
         self.pending = (started_at, state, inputs)
         self.stream = None
         self.spans = {}
@@ -118,7 +118,7 @@ class RunDatabaseTracker(
         if existing is not None:
             run_id = existing.run_id
             writer = database.writer(run_id)
-            writer.checkpoint(start, state)
+            writer.checkpoint(start, self._state_values(state))
             database.set_run_status(run_id, "running")
         else:
             parent_run_id = None
@@ -140,9 +140,9 @@ class RunDatabaseTracker(
                 project=self.project,
                 app_id=app_id,
                 partition_key=partition_key,
-                initial_state=state,
+                initial_state=self._state_values(state),
                 start_sequence_id=start,
-                graph=describe_graph(application_graph),
+                graph=self._describe_graph(application_graph),
                 entrypoint=application_graph.entrypoint.name,
                 flow=self.flow if spawner is None else None,
                 parent_run_id=parent_run_id,
@@ -153,10 +153,9 @@ class RunDatabaseTracker(
                 ),
             )
             writer = database.writer(run_id)
-        graph = Graph(list(application_graph.actions), list(application_graph.transitions))
         with self._lock:
             self._apps[(app_id, partition_key)] = _TrackedApp(
-                writer, graph, application_graph.entrypoint.name
+                writer, self._end_test(application_graph)
             )
 
     def pre_run_step(
@@ -185,8 +184,19 @@ class RunDatabaseTracker(
         **future_kwargs: Any,
     ) -> None:
         tracked = self._apps.get((app_id, partition_key))
-        if tracked is None:
-            return
+        if tracked is not None:
+            self._record_step(tracked, action, state, result, sequence_id, exception, time.time())
+
+    def _record_step(
+        self,
+        tracked: _TrackedApp,
+        action: Any,
+        state: Any,
+        result: dict | None,
+        sequence_id: int,
+        exception: BaseException | None,
+        ended_at: float,
+    ) -> None:
         started_at, before, inputs = tracked.pending or (None, state, {})
         tracked.pending = None
         error = tb = None
@@ -201,19 +211,20 @@ class RunDatabaseTracker(
         tracked.writer.record_step(
             sequence_id=sequence_id,
             action=action.name,
-            before=before._values,
-            after=state._values,
+            before=self._state_values(before),
+            after=self._state_values(state),
             writes=action.writes,
-            inputs=inputs,
-            result=result,
+            inputs=self._serialized(inputs),
+            result=self._serialized(result),
             error=error,
             traceback=tb,
             started_at=started_at,
+            ended_at=ended_at,
             stream=tracked.stream,
             spans=list(tracked.spans.values()),
             attributes=tracked.attributes,
         )
-        if exception is None and self._at_end(tracked, action.name, state):
+        if exception is None and tracked.at_end(action.name, state):
             tracked.writer.finish("completed")
 
     # --- streaming and tracing (kept until the step is recorded) -------------------------------
@@ -282,12 +293,33 @@ class RunDatabaseTracker(
             for key, value in attributes.items()
         )
 
-    @staticmethod
-    def _at_end(tracked: _TrackedApp, action_name: str, state: State) -> bool:
-        try:
-            return tracked.graph.next_action(action_name, state, tracked.entrypoint) is None
-        except Exception:  # noqa: BLE001 - a condition that cannot be evaluated is not an end
-            return False
+    # --- what differs between engines (see burrdesk/burr_tracking.py) -------------------------
+
+    def _describe_graph(self, application_graph: Any) -> dict[str, Any]:
+        return describe_graph(application_graph)
+
+    def _end_test(self, application_graph: Any) -> Callable[[str, Any], bool]:
+        """Whether no transition leads on from an action, in the state after it."""
+        graph = Graph(list(application_graph.actions), list(application_graph.transitions))
+        entrypoint = application_graph.entrypoint.name
+
+        def at_end(action_name: str, state: Any) -> bool:
+            try:
+                return graph.next_action(action_name, state, entrypoint) is None
+            except Exception:  # noqa: BLE001 - a condition that cannot be evaluated is no end
+                return False
+
+        return at_end
+
+    def _state_values(self, state: Any) -> dict[str, Any]:
+        return state._values
+
+    def _serialized(self, value: Any) -> Any:
+        """Inputs and results as stored (burrdesk's codec handles its own values)."""
+        return value
+
+    def _state_from(self, values: dict[str, Any]) -> Any:
+        return State(deserialize_state(values))
 
     # --- loading (resume and fork) ----------------------------------------------------------
 
@@ -326,7 +358,7 @@ class RunDatabaseTracker(
             app_id=run.app_id,
             sequence_id=sequence_id,
             position=position,
-            state=State(deserialize_state(values)),
+            state=self._state_from(values),
             created_at=str(run.created_at),
             status=status,
         )
