@@ -9,12 +9,13 @@ readable. Every read is an indexed query over a bounded range: nothing here load
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from burrdesk.model.run_records import (
     LineageSegment,
     RunRecord,
     SpanRecord,
+    StepMeasure,
     StepRecord,
 )
 from burrdesk.model.state_codec import dumps, loads
@@ -507,11 +509,18 @@ class RunDatabase:
         action: str | None = None,
         status: str | None = None,
         changed_key: str | None = None,
+        sequence_ids: Collection[int] | None = None,
         after_sequence_id: int | None = None,
         limit: int = 100,
     ) -> list[StepRecord]:
-        """Steps matching every given filter, in sequence order, a page at a time."""
+        """Steps matching every given filter, in sequence order, a page at a time.
+
+        `sequence_ids` keeps only those steps (the annotated ones, say, whose annotations may
+        live in another database)."""
         clauses, args = ["run_id = ?"], [run_id]
+        if sequence_ids is not None:
+            clauses.append("sequence_id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(sorted(sequence_ids)))
         if after_sequence_id is not None:
             clauses.append("sequence_id > ?")
             args.append(after_sequence_id)
@@ -534,6 +543,49 @@ class RunDatabase:
             (*args, limit),
         )
         return [_step_from_row(r) for r in rows]
+
+    def step_measures(
+        self, run_id: int, after_sequence_id: int | None = None, limit: int = 1000
+    ) -> list[StepMeasure]:
+        """Up to `limit` steps after `after_sequence_id`, as timings, errors and traces only:
+        what insights add up over many steps, without parsing states, inputs or results."""
+        after = -(2**62) if after_sequence_id is None else after_sequence_id
+        stream = "stream_started_at, first_item_at" if self.version >= 2 else "NULL, NULL"
+        trace = "trace" if self.version >= 3 else "NULL"
+        rows = self._query(
+            f"SELECT sequence_id, action, status, started_at, ended_at, error, {stream}, {trace}, "
+            "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
+            "THEN json_extract(result, '$.model') END, "
+            "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
+            "THEN json_extract(result, '$.usage') END "
+            "FROM steps WHERE run_id = ? AND sequence_id > ? ORDER BY sequence_id LIMIT ?",
+            (run_id, after, limit),
+        )
+        measures = []
+        for seq, action, status, started, ended, error, s_start, first, text, model, usage in rows:
+            if text:
+                traced = loads(text)
+            elif self.version == 2:
+                traced = self._trace(run_id, seq)
+            else:
+                traced = {}
+            measures.append(
+                StepMeasure(
+                    run_id,
+                    seq,
+                    action,
+                    status,
+                    started,
+                    ended,
+                    error,
+                    s_start,
+                    first,
+                    traced if isinstance(traced, dict) else {},
+                    model,
+                    loads(usage) if usage else None,
+                )
+            )
+        return measures
 
     # --- spans, attributes and sub-applications of a step --------------------------------
 

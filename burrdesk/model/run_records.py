@@ -7,7 +7,7 @@ a whole table, so their validation cost stays proportional to what is on screen.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -184,3 +184,31 @@ class AttributeRecord(BaseModel):
     key: str
     value: Any = None
     logged_at: float | None = None
+
+
+class StepMeasure(NamedTuple):
+    """What insights need of a step, without its state, inputs or full result: a plain tuple,
+    so reading a hundred thousand of them costs no validation (see `RunDatabase.step_measures`).
+    """
+
+    run_id: int
+    sequence_id: int
+    action: str
+    status: str
+    started_at: float | None
+    ended_at: float | None
+    error: str | None
+    stream_started_at: float | None
+    first_item_at: float | None
+    trace: dict[str, list]
+    """The spans and attributes as stored: {"spans": [[id, parent, name, start, end, deps]],
+    "attributes": [[span_id, key, value, logged_at]]}."""
+    reply_model: Any
+    """The result's `model`, when the result is an object with a `usage` object (an LLM node)."""
+    reply_usage: dict[str, Any] | None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at

@@ -191,6 +191,7 @@ ICON_NAMES: tuple[str, ...] = (
     "database",
     "burr-folder",
     "timeline",
+    "insights",
     "welcome",
     "settings",
     "chevron-down",
