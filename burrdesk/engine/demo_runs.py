@@ -17,6 +17,7 @@ from burrdesk.engine.flow_compiler import compile_flow
 from burrdesk.engine.llm_action import EchoChatClient
 from burrdesk.model.flow_document import FlowDocument, load_flow
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.step_annotations import Annotation, AnnotationStore
 
 CHAT_TURNS = ("Hi! What is burrdesk for?", "Can I rewind this conversation?")
 
@@ -78,6 +79,7 @@ def seed_demo_runs(db_path: Path, examples: Path) -> DemoRuns:
     fixed = compile_flow(order_flow, db_path=db_path, continue_app_id=fork.app_id)
     fixed.run(halt_after=["done"])
     fixed.builder.tracker.close("completed")
+    _annotate_demo(db_path, research, failed)
     return DemoRuns(
         research=research,
         counter=counter_id,
@@ -85,3 +87,34 @@ def seed_demo_runs(db_path: Path, examples: Path) -> DemoRuns:
         failed_order=failed,
         fixed_order=fork.run_id,
     )
+
+
+def _annotate_demo(db_path: Path, research: int, failed_order: int) -> None:
+    """Two annotations, so the Annotate tab and its filters show what they are for."""
+    with RunDatabase(db_path) as db:
+        store = AnnotationStore(db)
+        run = db.get_run(research)
+        answer = db.read_last_steps(research, limit=1)[0]
+        store.save(
+            Annotation.for_step(
+                run,
+                answer.sequence_id,
+                answer.action,
+                verdict="good",
+                tags=["golden"],
+                note="Covers every subtopic the plan listed.",
+            )
+        )
+        order = db.get_run(failed_order)
+        declined = db.read_last_steps(failed_order, limit=1)[0]
+        store.save(
+            Annotation.for_step(
+                order,
+                declined.sequence_id,
+                declined.action,
+                verdict="bad",
+                tags=["card-limit"],
+                note="Declined: the card limit is below the order total.",
+                expected={"charged": True},
+            )
+        )

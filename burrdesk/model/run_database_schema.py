@@ -30,6 +30,13 @@ Version 3 keeps a step's spans and attributes in the step's own row, `steps.trac
 step is then one INSERT, committed on its own like any other, which halves what tracing costs
 per step. Migrating a version 2 file moves its span and attribute rows there.
 
+Version 4 adds what people say about steps:
+  annotations(project, partition_key, app_id, sequence_id)
+                              a step marked good or bad, tagged, with a note and an expected
+                              value (`tags` and `expected` are JSON). Keyed by the app's
+                              identity rather than the run id, so a note on a step of a Burr
+                              trace survives re-reading the trace into a fresh cache.
+
 A reader opens an older file read-only as it is (what it lacks reads as empty); opening it for
 writing migrates it.
 """
@@ -42,7 +49,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 FORMAT_MARKER = "burrdesk.run-database"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PARENT_INDEX = "idx_runs_parent_run_id"
 SPAWNING_INDEX = "idx_runs_spawning_parent_run_id"
 
@@ -180,6 +187,27 @@ def _move_traces_into_steps(db: sqlite_utils.Database) -> None:
     db.execute("DROP TABLE attributes")
 
 
+def _add_annotations(db: sqlite_utils.Database) -> None:
+    db["annotations"].create(
+        {
+            "project": str,
+            "partition_key": str,
+            "app_id": str,
+            "sequence_id": int,
+            "action": str,
+            "verdict": str,
+            "tags": str,
+            "note": str,
+            "expected": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk=("project", "partition_key", "app_id", "sequence_id"),
+        not_null={"project", "partition_key", "app_id", "sequence_id", "tags", "note"},
+        defaults={"partition_key": "", "tags": "[]", "note": ""},
+    )
+
+
 def ensure_indexes(db: sqlite_utils.Database) -> None:
     """Indexes added after version 1 shipped. An index is not part of the file format (older
     readers ignore it, and every query is correct without it), so it is added whenever a file is
@@ -191,5 +219,6 @@ MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {
     1: _create_version_1,
     2: _add_version_2,
     3: _move_traces_into_steps,
+    4: _add_annotations,
 }
 """Migration to version N, applied in order from the file's version to SCHEMA_VERSION."""

@@ -16,6 +16,7 @@ from burrdesk.engine.serde import KEY, deserializer, serialize
 from burrdesk.engine.tracking import LocalTrackingClient, RunDatabaseTracker
 from burrdesk.engine.visibility import trace
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.model.run_database_schema import SCHEMA_VERSION
 
 
 @streaming_action(reads=["prompt"], writes=["response"])
@@ -326,7 +327,7 @@ def test_a_version_1_file_reads_read_only_and_is_migrated_when_written(tmp_path)
         assert database.get_step(run.run_id, 0).item_count is None
         assert database.state_at(run.run_id, 0) == {"x": 2}
     with RunDatabase(path) as database:
-        assert database.schema_version == 3 and database.has_spans
+        assert database.schema_version == SCHEMA_VERSION and database.has_spans
         assert database.state_at(1, 0) == {"x": 2}
 
 
@@ -391,7 +392,7 @@ def test_a_version_2_file_keeps_its_spans_read_only_and_after_migrating(tmp_path
     expected_attributes = [(None, "model", "tiny"), ("0:0.0", "tokens", 12)]
     for read_only in (True, False):
         with RunDatabase(path, read_only=read_only) as database:
-            assert database.schema_version == (2 if read_only else 3)
+            assert database.schema_version == (2 if read_only else SCHEMA_VERSION)
             spans = database.spans(1, 0)
             assert [(s.span_id, s.parent_span_id, s.name, s.dependencies) for s in spans] == (
                 expected_spans

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,7 +158,7 @@ class RunsTreeModel(QAbstractItemModel):
     @property
     def flat(self) -> bool:
         """Whether runs are listed flat (a filter is set) rather than as a tree of forks."""
-        return any(self._filter.values())
+        return any(value is not None for value in self._filter.values())
 
     def set_database(self, db: RunDatabase | None) -> None:
         """Shows the runs of `db` (none when None), loading the newest page."""
@@ -502,7 +503,12 @@ class StepsTableModel(QAbstractTableModel):
         self._total = 0
         self._pages: OrderedDict[int, list[StepRecord]] = OrderedDict()
         self._fork_point: int | None = None
-        self._filter: dict[str, str | None] = {"action": None, "status": None, "changed_key": None}
+        self._filter: dict[str, Any] = {
+            "action": None,
+            "status": None,
+            "changed_key": None,
+            "sequence_ids": None,
+        }
         themes.theme_signals.changed.connect(self._on_theme_changed)
 
     # --- configuring ------------------------------------------------------------------------
@@ -517,7 +523,7 @@ class StepsTableModel(QAbstractTableModel):
 
     @property
     def filtered(self) -> bool:
-        return any(self._filter.values())
+        return any(value is not None for value in self._filter.values())
 
     def set_run(self, db: RunDatabase | None, run_id: int | None) -> None:
         """Shows the steps of `run_id` (none when None): only the first page is read."""
@@ -527,13 +533,19 @@ class StepsTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_filter(
-        self, action: str | None = None, status: str | None = None, changed_key: str | None = None
+        self,
+        action: str | None = None,
+        status: str | None = None,
+        changed_key: str | None = None,
+        sequence_ids: Collection[int] | None = None,
     ) -> None:
-        """Shows only steps matching every filter (action is a substring; empty means unset)."""
+        """Shows only steps matching every filter (action is a substring; empty means unset;
+        `sequence_ids`, when given, keeps only those steps, even when it is empty)."""
         wanted = {
             "action": action or None,
             "status": status or None,
             "changed_key": changed_key or None,
+            "sequence_ids": None if sequence_ids is None else tuple(sorted(sequence_ids)),
         }
         if wanted == self._filter:
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -17,6 +18,7 @@ from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -37,7 +39,10 @@ from PySide6.QtWidgets import (
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_delta import diff_states
+from burrdesk.model.step_annotations import Annotation, AnnotationStore, export_dataset
 from burrdesk.views import theme as themes
+from burrdesk.views.timeline.action_source_view import ActionSourceView
+from burrdesk.views.timeline.annotation_editor import AnnotationEditor
 from burrdesk.views.timeline.span_waterfall import SpanWaterfall
 from burrdesk.views.timeline.state_view import (
     DiffView,
@@ -54,6 +59,7 @@ from burrdesk.views.timeline.timeline_model import (
 
 RUN_STATUSES = ("running", "completed", "failed", "stopped", "interrupted", "created")
 STEP_STATUSES = ("completed", "failed")
+ANNOTATION_FILTERS = (("Annotated", "@annotated"), ("Marked good", "@good"), ("Marked bad", "@bad"))
 FILTER_DELAY_MS = 250
 PREVIOUS_STEP = -2  # the compare spin box's "the previous step" (-1 is the starting state)
 END_PAGES = 20  # pages End loads at most per press, so a million-step run never stalls
@@ -151,6 +157,9 @@ class TimelinePanel(QWidget):
         self._owns_db = False
         self._run: RunRecord | None = None
         self._step: StepRecord | None = None
+        self.annotation_path: Path | None = None
+        """Where annotations are kept when not in the database shown (a Burr trace's cache)."""
+        self._annotation_reader: RunDatabase | None = None
         self.runs_model = RunsTreeModel(self)
         self.steps_model = StepsTableModel(self)
         self._build()
@@ -237,10 +246,13 @@ class TimelinePanel(QWidget):
         self.step_field = QComboBox(steps_box)
         self.step_field.addItem("by action", "action")
         self.step_field.addItem("by changed key", "changed_key")
+        self.step_field.addItem("by tag", "tag")
         self.step_status = QComboBox(steps_box)
         self.step_status.addItem("All steps", None)
         for status in STEP_STATUSES:
             self.step_status.addItem(status.capitalize(), status)
+        for label, key in ANNOTATION_FILTERS:
+            self.step_status.addItem(label, key)
         steps_row.addWidget(self.step_search, 1)
         steps_row.addWidget(self.step_field)
         steps_row.addWidget(self.step_status)
@@ -318,6 +330,21 @@ class TimelinePanel(QWidget):
         self.children_list.setObjectName("childRuns")
         self.children_list.itemActivated.connect(self._child_activated)
         self.tabs.addTab(self.children_list, "Sub-applications")
+        self.code_view = ActionSourceView(self.tabs)
+        self.tabs.addTab(self.code_view, "Code")
+        self.annotation_editor = AnnotationEditor(self.tabs)
+        self.tabs.addTab(self.annotation_editor, "Annotate")
+        self.annotation_editor.saveRequested.connect(self.save_annotation)
+        self.annotation_editor.exportRequested.connect(self.export_annotations)
+        self.mark_good_action = QAction("Mark Step Good", self)
+        self.mark_good_action.setShortcut("Ctrl+G")
+        self.mark_good_action.triggered.connect(lambda: self.mark_step("good"))
+        self.mark_bad_action = QAction("Mark Step Bad", self)
+        self.mark_bad_action.setShortcut("Ctrl+B")
+        self.mark_bad_action.triggered.connect(lambda: self.mark_step("bad"))
+        for mark in (self.mark_good_action, self.mark_bad_action):
+            mark.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.steps_view.addAction(mark)
         right_layout.addWidget(self.tabs)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
@@ -360,6 +387,140 @@ class TimelinePanel(QWidget):
         """Stops following and closes the database if the panel opened it."""
         self._live_timer.stop()
         self.set_database(None)
+        self.set_annotation_path(None)
+
+    # --- annotations ------------------------------------------------------------------------
+
+    def set_annotation_path(self, path: Path | None) -> None:
+        """Keeps annotations in the run database at `path` (None: in the database shown)."""
+        if self._annotation_reader is not None:
+            self._annotation_reader.close()
+            self._annotation_reader = None
+        self.annotation_path = path
+
+    def _annotation_store(self) -> AnnotationStore | None:
+        """Annotations, read where they are kept (through a read-only connection)."""
+        if self.annotation_path is None:
+            return AnnotationStore(self._db) if self._db is not None else None
+        if self._annotation_reader is None:
+            if not self.annotation_path.is_file():
+                return None
+            try:
+                self._annotation_reader = RunDatabase(self.annotation_path, read_only=True)
+            except RunDatabaseError:
+                return None
+        return AnnotationStore(self._annotation_reader)
+
+    def run_annotations(self, run: RunRecord | None = None) -> dict[int, Annotation]:
+        run = run or self._run
+        store = self._annotation_store()
+        if run is None or store is None:
+            return {}
+        try:
+            return store.for_run(run)
+        except RunDatabaseError:
+            return {}
+
+    def _annotation_target(self) -> Path | None:
+        if self.annotation_path is not None:
+            return self.annotation_path
+        return self._db.path if self._db is not None else None
+
+    def _annotated_run(self, step: StepRecord) -> RunRecord | None:
+        if self._run is not None and self._run.run_id == step.run_id:
+            return self._run
+        try:
+            return self._db.get_run(step.run_id) if self._db is not None else None
+        except RunDatabaseError:
+            return None
+
+    def save_annotation(self, fields: dict[str, Any]) -> Annotation | None:
+        """Stores the shown step's annotation (empty fields remove it); says how it went."""
+        step, target = self._step, self._annotation_target()
+        run = self._annotated_run(step) if step is not None else None
+        if step is None or run is None or target is None:
+            return None
+        annotation = Annotation.for_step(run, step.sequence_id, step.action, **fields)
+        try:
+            with RunDatabase(target) as writable:
+                saved = AnnotationStore(writable).save(annotation)
+        except RunDatabaseError as exc:
+            self.annotation_editor.show_status(str(exc))
+            return None
+        if self._annotation_reader is not None:
+            self._annotation_reader.close()  # reopened at the new schema version, if migrated
+            self._annotation_reader = None
+        self._show_annotation(step)
+        self.annotation_editor.show_status(
+            f"Saved in {target.name}." if saved is not None else "Annotation removed."
+        )
+        self._refresh_annotation_tab(step)
+        if (self.step_status.currentData() or "").startswith("@"):
+            self.apply_filters()
+        return saved
+
+    def mark_step(self, verdict: str) -> None:
+        """Marks the selected step good or bad, keeping its tags and note."""
+        if self._step is None:
+            return
+        self.annotation_editor.set_verdict(verdict)
+        self.save_annotation(self.annotation_editor.fields())
+
+    def export_annotations(self) -> None:
+        """Exports the current project's annotations with their steps (JSONL or CSV)."""
+        store, run = self._annotation_store(), self._run
+        if store is None or run is None or self._db is None:
+            self.annotation_editor.show_status("Select a run whose annotations to export.")
+            return
+        annotations = store.list(project=run.project)
+        if not annotations:
+            self.annotation_editor.show_status(f"Project {run.project} has no annotations yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export Annotated Steps",
+            f"{run.project}-annotations.jsonl",
+            "JSON Lines (*.jsonl);;CSV (*.csv)",
+        )
+        if not path:
+            return
+        try:
+            count = export_dataset(annotations, self._db, path)
+        except RunDatabaseError as exc:
+            self.annotation_editor.show_status(str(exc))
+            return
+        self.annotation_editor.show_status(
+            f"Exported {count} annotated step{'s' * (count != 1)} to {Path(path).name}."
+        )
+
+    def _show_annotation(self, step: StepRecord) -> None:
+        run = self._annotated_run(step)
+        store = self._annotation_store()
+        annotation = None
+        if run is not None and store is not None:
+            try:
+                annotation = store.get(run.project, run.partition_key, run.app_id, step.sequence_id)
+                self.annotation_editor.set_known_tags(store.tags())
+            except RunDatabaseError:
+                annotation = None
+        where = self._annotation_target()
+        caption = f"Step {step.sequence_id} · {step.action}"
+        if where is not None:
+            caption += f" · kept in {where.name}"
+        self.annotation_editor.show_annotation(caption, annotation)
+
+    def _refresh_annotation_tab(self, step: StepRecord | None) -> None:
+        verdict = None
+        if step is not None:
+            annotation = self.run_annotations(self._annotated_run(step)).get(step.sequence_id)
+            verdict = annotation.verdict if annotation else None
+            marked = annotation is not None
+        else:
+            marked = False
+        title = "Annotate"
+        if marked:
+            title += {"good": " · good", "bad": " · bad"}.get(verdict or "", " · noted")
+        self.tabs.setTabText(self.tabs.indexOf(self.annotation_editor), title)
 
     def _fill_projects(self) -> None:
         combo = self.project_combo
@@ -390,10 +551,23 @@ class TimelinePanel(QWidget):
         )
         text = self.step_search.text().strip() or None
         field = self.step_field.currentData()
+        status = self.step_status.currentData()
+        wanted = None
+        if (status and status.startswith("@")) or (field == "tag" and text):
+            annotations = self.run_annotations().values()
+            if status == "@good" or status == "@bad":
+                annotations = [a for a in annotations if a.verdict == status[1:]]
+            if field == "tag" and text:
+                needle = text.casefold()
+                annotations = [
+                    a for a in annotations if any(needle in t.casefold() for t in a.tags)
+                ]
+            wanted = {a.sequence_id for a in annotations}
         self.steps_model.set_filter(
             action=text if field == "action" else None,
-            status=self.step_status.currentData(),
+            status=None if status and status.startswith("@") else status,
             changed_key=text if field == "changed_key" else None,
+            sequence_ids=wanted,
         )
 
     def _fit_run_columns(self) -> None:
@@ -526,6 +700,9 @@ class TimelinePanel(QWidget):
             self.step_text.setPlainText("")
             self.step_text.setPlaceholderText(message)
             self.spans_view.set_placeholder(message)
+            self.code_view.show_message(message)
+            self.annotation_editor.show_message(message)
+            self._refresh_annotation_tab(None)
             self._show_children([])
             return
         db, run_id, seq = self._db, step.run_id, step.sequence_id
@@ -539,6 +716,9 @@ class TimelinePanel(QWidget):
             self.state_view.set_state(None, placeholder=str(exc))
         self._show_diff(step)
         self.step_text.setPlainText(step_details(step))
+        self._show_code(step)
+        self._show_annotation(step)
+        self._refresh_annotation_tab(step)
         try:
             spans, attributes = db.spans(run_id, seq), db.attributes(run_id, seq)
             children = db.child_runs(run_id, seq)
@@ -556,6 +736,15 @@ class TimelinePanel(QWidget):
             summary += f"  ·  started {len(children)} sub-application{'s' * (len(children) > 1)}"
             self.step_label.setText(summary)
         self.stepSelected.emit(run_id, seq)
+
+    def _show_code(self, step: StepRecord) -> None:
+        run = self._run
+        if run is None or run.run_id != step.run_id:
+            try:
+                run = self._db.get_run(step.run_id) if self._db is not None else None
+            except RunDatabaseError:
+                run = None
+        self.code_view.show_action(step.action, run.graph if run is not None else None)
 
     def _show_children(self, children: list[RunRecord]) -> None:
         self.children_list.clear()

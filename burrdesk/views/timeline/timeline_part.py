@@ -133,6 +133,7 @@ class TimelinePart(WindowPart):
             self.show_error("Cannot open the run database", str(error))
             return False
         self._show_source("database", path)
+        self.panel.set_annotation_path(None)
         self.panel.set_live(True)
         self.dock.show()
         self.dock.raise_()
@@ -161,6 +162,7 @@ class TimelinePart(WindowPart):
             mirror.close()
             self.show_error("Cannot open the folder", str(error))
             return False
+        self.panel.set_annotation_path(self.window.run.database_path())
         self.burr_notes = []
         self._awaiting_first_read = True
         self.follower = BurrFolderFollower(mirror, self)

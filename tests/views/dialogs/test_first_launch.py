@@ -44,6 +44,14 @@ def test_first_launch_records_demo_runs_and_opens_the_chatbot(qtbot, data_dir):
     fork = timeline.current_run
     assert fork.status == "completed" and fork.parent_run_id == model.run_for(failed).run_id
     assert timeline.steps_model.inherited_steps == 1
+    # The failed run's declined step is annotated bad, so the Annotate tab has an example.
+    timeline.select_run(model.run_for(failed).run_id)
+    timeline.step_status.setCurrentIndex(timeline.step_status.findText("Marked bad"))
+    assert timeline.steps_model.rowCount() == 1
+    timeline.steps_view.selectRow(0)
+    assert timeline.annotation_editor.bad_button.isChecked()
+    assert timeline.annotation_editor.tags_edit.text() == "card-limit"
+    timeline.step_status.setCurrentIndex(0)
     assert window.help.welcome.isVisible()
     window.help.welcome.close()
 

@@ -57,6 +57,9 @@ def test_the_traced_demo_shows_its_spans(window, qtbot):
     panel.tabs.setCurrentWidget(panel.spans_view)
     names = [span.name for span in panel.spans_view.spans]
     assert "process_prompt" in names and "prompt" in names
+    panel.tabs.setCurrentWidget(panel.code_view)
+    assert panel.code_view.caption.text().startswith("Action 'prompt' as recorded with the run")
+    assert '@action(reads=[], writes=["chat_history", "prompt"])' in panel.code_view.source_text()
 
 
 @action(reads=["count"], writes=["count"])

@@ -123,3 +123,43 @@ def test_a_step_without_spans_says_how_to_get_them(qtbot, tmp_path):
     assert panel.spans_view.topLevelItemCount() == 0 and panel.spans_view._placeholder == EMPTY
     assert panel.children_list.item(0).text() == "This step started no sub-applications."
     panel.close_database()
+
+
+def test_the_code_tab_shows_the_selected_steps_action_as_recorded(qtbot, panel):
+    panel.select_run(panel.research_run_id)
+    click_step(qtbot, panel, 2)
+    code = panel.code_view
+    panel.tabs.setCurrentWidget(code)
+    qtbot.waitUntil(code.isVisible)
+    assert code.caption.text().startswith("Action 'write_answer' as recorded with the run")
+    source = code.source_text()
+    assert source.startswith("@streaming_action(reads=") and "def write_answer(" in source
+    assert code.editor.isReadOnly()
+    assert code.editor.highlighter is not None
+    click_step(qtbot, panel, 0)
+    assert "def plan(state: State" in code.source_text()
+
+
+def test_the_code_tab_says_when_no_source_was_recorded(qtbot, tmp_path):
+    from burrdesk.model.run_database import RunDatabase
+
+    db = tmp_path / "runs.db"
+    with RunDatabase(db) as database:
+        run_id = database.create_run(
+            project="p",
+            app_id="a",
+            initial_state={},
+            graph={"actions": [{"name": "step"}], "transitions": []},
+        )
+        database.writer(run_id).record_step(sequence_id=0, action="step", before={}, after={"x": 1})
+    widget = TimelinePanel()
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.open_database(db)
+    widget.select_run(run_id)
+    click_step(qtbot, widget, 0)
+    assert widget.code_view.caption.text() == (
+        "No source code for action 'step' was recorded in the run's graph."
+    )
+    assert widget.code_view.source_text() == ""
+    widget.close_database()
