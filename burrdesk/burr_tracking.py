@@ -32,6 +32,7 @@ from burr.lifecycle import PostApplicationExecuteCallHook
 from burr.tracking.base import SyncTrackingClient
 from burr.tracking.common.models import ApplicationModel
 
+from burrdesk.engine.graph_description import describe_action_origin
 from burrdesk.engine.tracking.run_database_tracker import (
     RunDatabaseTracker as _EngineTracker,
 )
@@ -118,9 +119,13 @@ class RunDatabaseTracker(
     def _describe_graph(self, application_graph: Any) -> dict[str, Any]:
         model = ApplicationModel.from_application_graph(application_graph).model_dump()
         description = describe_burr_graph(model)
-        tags = {action.name: list(action.tags) for action in application_graph.actions}
-        for action in description["actions"]:
-            action["tags"] = tags.get(action["name"], [])
+        recorded = {action.name: action for action in application_graph.actions}
+        for entry in description["actions"]:
+            action = recorded.get(entry["name"])
+            entry["tags"] = list(action.tags) if action is not None else []
+            if action is not None:
+                entry.update(describe_action_origin(action))
+        description["engine"] = "burr"
         return description
 
     def _end_test(self, application_graph: Any) -> Callable[[str, Any], bool]:

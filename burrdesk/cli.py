@@ -25,6 +25,10 @@ Available now:
   * run databases: record runs with ApplicationBuilder().with_tracker("sqlite", project=...)
       burrdesk import PATH [--into RUNS.db]     import Burr tracker output or a persister db
       burrdesk inspect [RUNS.db]                list runs (add --run ID, --step N, --json)
+      burrdesk test-case RUNS.db --run ID --step N [-o test_step.py]
+                                                a pytest file replaying a recorded step
+      burrdesk fork-script RUNS.db --run ID --step N [-o fork.py]
+                                                a script forking the run after that step
   * flows (.burrflow): burrdesk run FLOW, burrdesk validate FLOW,
       burrdesk export FLOW -o app.py|flow.mmd|flow.dot, burrdesk graph app.py[:attr]
   * default run database: {database}
@@ -94,10 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--status", help="only runs with this status")
     inspect.add_argument("--from", dest="start", type=int, metavar="SEQ", help="first step to list")
     inspect.add_argument("--limit", type=int, default=100, help="how many rows (default 100)")
+
+    for name, help_text, what in (
+        ("test-case", "write a pytest test case that replays a recorded step", "the test"),
+        ("fork-script", "write a script that forks a recorded run after a step", "the script"),
+    ):
+        reproduce = commands.add_parser(name, help=help_text)
+        reproduce.add_argument("database", nargs="?", help="run database (default: yours)")
+        reproduce.add_argument("--run", metavar="RUN", required=True, help="a run id or app id")
+        reproduce.add_argument("--step", metavar="N", type=int, required=True, help="its step")
+        reproduce.add_argument("-o", "--output", help=f"file for {what} (default: standard output)")
     return parser
 
 
-SUBCOMMANDS = ("import", "inspect", "run", "export", "graph", "validate")
+SUBCOMMANDS = (
+    "import",
+    "inspect",
+    "run",
+    "export",
+    "graph",
+    "validate",
+    "test-case",
+    "fork-script",
+)
 
 
 def build_app_parser() -> argparse.ArgumentParser:
@@ -145,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "inspect":
             return _inspect(args)
+        if args.command in ("test-case", "fork-script"):
+            return _reproduce(args)
         if args.command in ("run", "export", "graph", "validate"):
             from burrdesk import flow_commands
 
@@ -206,6 +231,35 @@ def _inspect(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     finally:
         database.close()
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    """`test-case` and `fork-script`: a recorded step as code, on stdout or in a file."""
+    from burrdesk.model.run_database import RunDatabaseError
+    from burrdesk.model.step_reproduction import render_fork_script, render_test_case
+
+    database = _open_database(args.database, create=False)
+    try:
+        run_id = _resolve_run(database, args.run)
+        if args.command == "test-case":
+            source = render_test_case(database, run_id, args.step)
+        else:
+            path = str(Path(database.path).resolve())
+            source = render_fork_script(database, run_id, args.step, db_path=path)
+    except RunDatabaseError as error:
+        raise CliError(str(error)) from None
+    finally:
+        database.close()
+    if args.output is None:
+        sys.stdout.write(source)
+        return 0
+    try:
+        Path(args.output).write_text(source, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"Cannot write {args.output}: {error.strerror or error}.") from None
+    what = "test case" if args.command == "test-case" else "fork script"
+    print(f"Wrote a {what} for step {args.step} of run {run_id} to {args.output}.")
     return 0
 
 

@@ -23,9 +23,11 @@ from burrdesk.views.canvas.palette_part import PalettePart
 from burrdesk.views.dialogs.help_part import HelpPart
 from burrdesk.views.dialogs.llm_settings_part import LlmSettingsPart
 from burrdesk.views.files.files_part import FilesPart
+from burrdesk.views.insights.insights_part import InsightsPart
 from burrdesk.views.inspector.inspector_part import InspectorPart
 from burrdesk.views.problems.problems_part import ProblemsPart
 from burrdesk.views.run.run_part import RunPart
+from burrdesk.views.timeline.reproduce_part import ReproducePart
 from burrdesk.views.timeline.timeline_part import TimelinePart
 from burrdesk.views.window_outline import WindowOutline
 from burrdesk.views.window_part import WindowPart
@@ -60,6 +62,8 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPart(self)
         self.run = RunPart(self)
         self.timeline = TimelinePart(self)
+        self.insights = InsightsPart(self)
+        self.reproduce = ReproducePart(self)
         self.llm = LlmSettingsPart(self)
         self.appearance = AppearancePart(self)
         self.help = HelpPart(self)

@@ -29,10 +29,13 @@ def test_the_menus_read_as_a_person_expects(window):
     ]  # fmt: skip
     assert _entries(menus["View"]) == [
         "Zoom In", "Zoom Out", "Zoom to Fit", "Zoom to Selection", "—", "Auto-layout",
-        "Dark Theme", "—", "Palette", "Inspector", "Problems", "Run", "Timeline",
+        "Dark Theme", "—", "Palette", "Inspector", "Problems", "Run", "Timeline", "Insights",
         "Reset Window Layout",
     ]  # fmt: skip
-    assert _entries(menus["Run"]) == ["Run", "Step", "Pause", "Stop", "—", "Rewind to Here…"]
+    assert _entries(menus["Run"]) == [
+        "Run", "Step", "Pause", "Stop", "—", "Rewind to Here…", "Create Test Case…",
+        "Create Fork Script…",
+    ]  # fmt: skip
     assert _entries(menus["Help"]) == ["Welcome", "Documentation", "—", "About burrdesk"]
     toolbar = window.findChild(QToolBar, "mainToolbar")
     assert _entries(toolbar) == [
