@@ -29,13 +29,17 @@ Available now:
                                                 a pytest file replaying a recorded step
       burrdesk fork-script RUNS.db --run ID --step N [-o fork.py]
                                                 a script forking the run after that step
+      burrdesk annotations [RUNS.db] [-o evals.jsonl|evals.csv]
+                                                annotated steps, listed or as a dataset
+  * Burr programs: with_tracker(burrdesk.burr_tracking.RunDatabaseTracker(project=...));
+      burrdesk ~/.burr opens Burr's trace folder in place and follows it live
   * flows (.burrflow): burrdesk run FLOW, burrdesk validate FLOW,
       burrdesk export FLOW -o app.py|flow.mmd|flow.dot, burrdesk graph app.py[:attr]
   * default run database: {database}
 
   * LLM nodes: OpenAI or any compatible server (Ollama, vLLM, LM Studio, llama.cpp), set in
       the app's Settings or OPENAI_API_KEY; echo mode offline (burrdesk run --echo)
-  * the desktop app: burrdesk [FLOW.burrflow | RUNS.db], burrdesk --screenshot OUT.png [PATH]
+  * the desktop app: burrdesk [FLOW.burrflow | RUNS.db | BURR_DIR], burrdesk --screenshot OUT.png [PATH]
       design flows, run them live, browse, diff and rewind (fork) every recorded step
 """
 
@@ -108,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
         reproduce.add_argument("--run", metavar="RUN", required=True, help="a run id or app id")
         reproduce.add_argument("--step", metavar="N", type=int, required=True, help="its step")
         reproduce.add_argument("-o", "--output", help=f"file for {what} (default: standard output)")
+
+    annotations = commands.add_parser(
+        "annotations", help="list annotated steps, or export them as a JSONL/CSV dataset"
+    )
+    annotations.add_argument("database", nargs="?", help="run database (default: yours)")
+    annotations.add_argument("--project", help="only this project's annotations")
+    annotations.add_argument("--verdict", choices=("good", "bad"), help="only good or bad steps")
+    annotations.add_argument("--tag", help="only steps with this tag")
+    annotations.add_argument(
+        "--steps-from",
+        metavar="RUNS.db",
+        help="run database holding the steps, when the annotations are kept apart from them",
+    )
+    annotations.add_argument(
+        "-o", "--output", metavar="FILE", help="write a dataset (.jsonl or .csv) instead of a list"
+    )
     return parser
 
 
@@ -120,6 +140,7 @@ SUBCOMMANDS = (
     "validate",
     "test-case",
     "fork-script",
+    "annotations",
 )
 
 
@@ -170,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _inspect(args)
         if args.command in ("test-case", "fork-script"):
             return _reproduce(args)
+        if args.command == "annotations":
+            return _annotations(args)
         if args.command in ("run", "export", "graph", "validate"):
             from burrdesk import flow_commands
 
@@ -360,3 +383,38 @@ def _jsonable(value: Any) -> Any:
     from burrdesk.model.state_codec import to_jsonable
 
     return to_jsonable(value)
+
+
+def _annotations(args: argparse.Namespace) -> int:
+    """Annotated steps: a table on stdout, or a dataset file with each step's data."""
+    from burrdesk.model.run_database import RunDatabaseError
+    from burrdesk.model.step_annotations import AnnotationStore, export_dataset
+
+    database = _open_database(args.database, create=False)
+    steps = _open_database(args.steps_from, create=False) if args.steps_from else database
+    try:
+        found = AnnotationStore(database).list(
+            project=args.project, verdict=args.verdict, tag=args.tag
+        )
+        if args.output is None:
+            for a in found:
+                where = f"{a.project}/{a.app_id}" + (
+                    f" [{a.partition_key}]" if a.partition_key else ""
+                )
+                tags = ", ".join(a.tags)
+                print(
+                    f"{where} step {a.sequence_id} {a.action or ''}: {a.verdict or '-'}"
+                    + (f" [{tags}]" if tags else "")
+                    + (f" {a.note}" if a.note else "")
+                )
+            print(f"{len(found)} annotated step{'s' * (len(found) != 1)}.")
+            return 0
+        count = export_dataset(found, steps, args.output)
+    except RunDatabaseError as error:
+        raise CliError(str(error)) from None
+    finally:
+        database.close()
+        if steps is not database:
+            steps.close()
+    print(f"Exported {count} annotated step{'s' * (count != 1)} to {args.output}.")
+    return 0

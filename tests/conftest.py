@@ -8,6 +8,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # LLM nodes must never reach a real endpoint from a test: no key unless a test sets one.
 os.environ.pop("OPENAI_API_KEY", None)
 
+# pydantic, whole, before any test module imports PySide6: shiboken's import hook reads the
+# source of every module imported after it, which touches pydantic's lazy attributes while
+# pydantic is half imported (a circular ImportError when one CLI test file runs on its own).
+import pydantic._internal._validators  # noqa: E402, F401
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 # CI machines are small and noisy: judge properties by their examples, never by their speed.
