@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ _STEP_COLUMNS = _STEP_COLUMNS_V1 + ", stream_started_at, first_item_at, item_cou
 _V1_EXTRA_RUN = ", NULL, NULL, 0"
 _V1_EXTRA_STEP = ", NULL, NULL, NULL"
 _HOST = socket.gethostname()
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
+"""Bytes a WAL file is cut back to when it restarts (`PRAGMA journal_size_limit`)."""
 _LIVE_STATUSES = ("running", "interrupted")
 _NOW: Any = object()
 
@@ -92,10 +95,7 @@ class RunDatabase:
         self._step_columns = _STEP_COLUMNS
         try:
             if read_only:
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self.conn = sqlite3.connect(
-                    uri, uri=True, check_same_thread=False, isolation_level=None
-                )
+                self.conn = _connect_for_reading(self.path)
             else:
                 self.conn = sqlite3.connect(
                     self.path, check_same_thread=False, isolation_level=None
@@ -177,9 +177,33 @@ class RunDatabase:
         return self.version >= 2
 
     def _use_wal(self) -> None:
-        """WAL lets readers follow a run while it is written; set only on our own files."""
+        """WAL lets readers follow a run while it is written; set only on our own files.
+
+        `journal_size_limit` cuts the WAL file back whenever it restarts, so a long run's WAL
+        stays a few MB instead of keeping its largest size (see `RunWriter.WAL_RESET_STEPS`)."""
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+
+    def idle(self) -> None:
+        """Nothing is being written for now: stop the checkpoint thread and empty the WAL (a
+        new writer starts the thread again)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        self.settle_wal()
+
+    def settle_wal(self) -> None:
+        """Copies the WAL into the file and empties it, when no reader is in the way (a run
+        ended: what it wrote need not stay twice on disk). Waits at most a moment for readers."""
+        if self.read_only:
+            return
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA busy_timeout = 100")
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self.conn.execute("PRAGMA busy_timeout = 5000")
 
     def _migrate(self, from_version: int) -> None:
         db = sqlite_utils.Database(self.conn)
@@ -837,6 +861,9 @@ class RunDatabase:
         self.conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._checkpointer = _Checkpointer(self.path)
         self._checkpointer.start()
+        # A database dropped without close() (its application garbage collected) must not
+        # leave the thread, and with it a connection holding the WAL, running for ever.
+        weakref.finalize(self, self._checkpointer.stop)
 
     def set_run_status(self, run_id: int, status: str) -> None:
         with self._transaction() as conn:
@@ -905,6 +932,40 @@ class RunDatabase:
         return None
 
 
+def _connect_for_reading(path: Path) -> sqlite3.Connection:
+    """A connection that never writes the database.
+
+    A WAL file that we may write is opened read-write with `query_only` on: SQLite then
+    refuses every write, yet the last connection to close still removes the `-wal` and `-shm`
+    files it had to create (a `mode=ro` connection cannot, and leaves them behind). Other
+    files (a rollback-journal database, a file we may not write) open with `mode=ro`.
+    """
+    uri = path.resolve().as_uri()
+    if _is_wal_file(path) and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        conn = sqlite3.connect(
+            f"{uri}?mode=rw", uri=True, check_same_thread=False, isolation_level=None
+        )
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    return sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+    )
+
+
+def _is_wal_file(path: Path) -> bool:
+    """Bytes 18 and 19 of a SQLite header are 2 in a database in WAL mode."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return (
+        len(header) == 20
+        and header.startswith(b"SQLite format 3\x00")
+        and header[18:20] == b"\x02\x02"
+    )
+
+
 class _Checkpointer(threading.Thread):
     """Runs PASSIVE WAL checkpoints periodically on its own connection (never blocks writers)."""
 
@@ -940,13 +1001,17 @@ class CheckpointPolicy:
 
     A checkpoint is written once the deltas since the last one add up to its size (so
     checkpoints cost at most about as much as the deltas: O(n) bytes for a growing history),
-    but not more often than every `min_steps`, and at least every `max_steps` so rebuilding any
-    state reads a bounded number of deltas.
+    but not more often than every `min_steps`. Every `max_steps` one is due as well, so that
+    rebuilding a state reads a bounded number of deltas, as long as it costs at most
+    `step_budget` bytes per step since the last: a state that has grown large (a long chat)
+    is then snapshotted less often instead of filling the disk with copies of itself
+    (100,000 steps of a growing history took 1 GB with a fixed interval of 1,000 steps).
     """
 
-    def __init__(self, min_steps: int = 32, max_steps: int = 1000):
+    def __init__(self, min_steps: int = 32, max_steps: int = 1000, step_budget: int = 384):
         self.min_steps = min_steps
         self.max_steps = max_steps
+        self.step_budget = step_budget
         self.steps_since = 0
         self.delta_bytes_since = 0
         self.checkpoint_bytes = 0
@@ -954,10 +1019,13 @@ class CheckpointPolicy:
     def after_step(self, delta_bytes: int) -> bool:
         self.steps_since += 1
         self.delta_bytes_since += delta_bytes
-        if self.steps_since >= self.max_steps:
+        if self.steps_since < self.min_steps:
+            return False
+        if self.delta_bytes_since >= self.checkpoint_bytes:
             return True
         return (
-            self.steps_since >= self.min_steps and self.delta_bytes_since >= self.checkpoint_bytes
+            self.steps_since >= self.max_steps
+            and self.checkpoint_bytes <= self.step_budget * self.steps_since
         )
 
     def checkpointed(self, size: int) -> None:
@@ -975,6 +1043,8 @@ class RunWriter:
     """
 
     RUN_REFRESH_STEPS = 64
+    WAL_RESET_STEPS = 64
+    """Steps between checkpoints on the writing connection (see `_reset_wal`)."""
     RUN_REFRESH_SECONDS = 1.0
 
     def __init__(self, database: RunDatabase, run_id: int, policy: CheckpointPolicy | None = None):
@@ -989,6 +1059,7 @@ class RunWriter:
         self._refreshed_at = 0.0
         self._status = run.status
         self._batched = False
+        self._since_reset = 0
         database._query(
             "UPDATE runs SET writer_pid = ?, writer_host = ? WHERE run_id = ?",
             (os.getpid(), _HOST, run_id),
@@ -1092,6 +1163,17 @@ class RunWriter:
             self._unrefreshed = 0
             self._refreshed_at = now
             self._status = status
+        self._since_reset += 1
+        if self._since_reset >= self.WAL_RESET_STEPS and not self._batched:
+            self._reset_wal()
+
+    def _reset_wal(self) -> None:
+        """A checkpoint on the writing connection, between two steps: nothing is appended
+        while it runs, so it can finish, and the next step then writes the WAL from its start
+        again. The background checkpointer alone never catches a writer that never pauses."""
+        self._since_reset = 0
+        with self.database._lock, contextlib.suppress(sqlite3.Error):
+            self.database.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextlib.contextmanager
     def batched(self) -> Iterator[RunWriter]:
@@ -1130,6 +1212,8 @@ class RunWriter:
         self._unrefreshed = 0
         self._refreshed_at = now
         self._status = status
+        if status != "running":
+            self.database.settle_wal()
 
 
 _INSERT_STEP = (

@@ -116,16 +116,23 @@ def _list_shift(old: list[Any], new: list[Any]) -> tuple[int, list[Any]] | None:
 
 
 def apply_delta(values: dict[str, Any], delta: Mapping[str, Any]) -> None:
-    """Applies a delta in place (used when rebuilding a state from a checkpoint)."""
+    """Applies a delta in place (used when rebuilding a state from a checkpoint).
+
+    `values` must own its lists (a freshly decoded checkpoint does): an append extends the
+    list it has instead of copying it, so replaying thousands of appends to a long history
+    costs their length, not the history's length times theirs."""
     for key, value in (delta.get("set") or {}).items():
         values[key] = value
     for key, count in (delta.get("drop_front") or {}).items():
         current = values.get(key)
         if isinstance(current, list):
-            values[key] = current[count:]
+            del current[:count]
     for key, items in (delta.get("append") or {}).items():
         current = values.get(key)
-        values[key] = [*current, *items] if isinstance(current, list) else list(items)
+        if isinstance(current, list):
+            current.extend(items)
+        else:
+            values[key] = list(items)
     for key in delta.get("delete") or ():
         values.pop(key, None)
 

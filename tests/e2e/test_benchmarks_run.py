@@ -53,3 +53,16 @@ def test_burr_trace_folder_benchmark_prints_four_ratios():
     rows = [ln for ln in out.splitlines() if ln.startswith("(")]
     assert [row.split()[0] for row in rows] == ["(a)", "(b)", "(c)", "(d)"]
     assert "1,500 steps" in out
+
+
+def test_tracking_overhead_benchmark_prints_sizes_during_and_after():
+    pytest.importorskip("burr.core")
+    out = run_benchmark("tracking_overhead.py", "--quick")
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith(("counter", "growing"))]
+    assert [(row[0], row[1]) for row in rows] == [
+        ("counter", "1,000"),
+        ("growing", "300"),
+        ("growing", "1,000"),
+    ]
+    assert rows[0][-1] == "MB" and float(rows[0][-2]) < 64
+    assert "goals:" in out

@@ -357,3 +357,34 @@ def test_a_reader_follows_a_writer_on_another_connection(tmp_path):
     assert reader.state_at(run_id, 3) == {"count": 4}
     reader.close()
     writer_db.close()
+
+
+def test_a_growing_state_is_snapshotted_less_often_as_it_grows():
+    """Checkpoints of a history growing by 200 bytes a step add up to O(n) bytes, within the
+    per-step budget, where a fixed interval made them O(n²)."""
+    policy = CheckpointPolicy()
+    size, written, intervals, since = 0, 0, [], 0
+    for _ in range(50_000):
+        size += 200
+        since += 1
+        if policy.after_step(200):
+            policy.checkpointed(size)
+            written += size
+            intervals.append(since)
+            since = 0
+    assert written <= (policy.step_budget + 200) * 50_000
+    assert intervals[0] == policy.min_steps and max(intervals[:5]) <= policy.max_steps
+    assert intervals[-1] > policy.max_steps  # large by now: fewer snapshots
+
+
+def test_a_small_state_is_still_checkpointed_every_max_steps():
+    """Steps that change nothing (empty deltas) still get a checkpoint every 1,000 steps, so
+    rebuilding any state reads a bounded number of deltas."""
+    policy = CheckpointPolicy()
+    policy.checkpointed(40)
+    due = []
+    for step in range(1, 3_001):
+        if policy.after_step(0):
+            policy.checkpointed(40)
+            due.append(step)
+    assert due == [1000, 2000, 3000]

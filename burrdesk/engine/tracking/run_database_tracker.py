@@ -86,15 +86,33 @@ class RunDatabaseTracker(
         self.db_path = db_path if db_path is not None else default_database_path()
         self.project = project
         self.flow = flow
-        self.database = RunDatabase(self.db_path)
+        self._database: RunDatabase | None = None
         self._apps: dict[tuple[str, str | None], _TrackedApp] = {}
+        self._run_ids: dict[tuple[str, str | None], int] = {}
         self._lock = threading.Lock()
         self._closed = False
-        _open_trackers.add(self)
+        self.database  # noqa: B018 - a bad path fails here, when the tracker is made
+
+    @property
+    def database(self) -> RunDatabase:
+        """The run database, opened when first needed and again after the tracker closed it
+        (every application it recorded had ended; a later one, or a fork, opens it anew)."""
+        with self._lock:
+            if self._database is None:
+                self._database = RunDatabase(self.db_path)
+                self._closed = False
+                _open_trackers.add(self)
+            return self._database
 
     def run_id_for(self, app_id: str, partition_key: str | None = None) -> int:
-        """The run id this tracker records `app_id` under."""
-        return self._apps[(app_id, partition_key)].writer.run_id
+        """The run id this tracker records (or recorded) `app_id` under."""
+        return self._run_ids[(app_id, partition_key)]
+
+    def __enter__(self) -> RunDatabaseTracker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -157,6 +175,7 @@ class RunDatabaseTracker(
             self._apps[(app_id, partition_key)] = _TrackedApp(
                 writer, self._end_test(application_graph)
             )
+            self._run_ids[(app_id, partition_key)] = writer.run_id
 
     def pre_run_step(
         self,
@@ -226,6 +245,21 @@ class RunDatabaseTracker(
         )
         if exception is None and tracked.at_end(action.name, state):
             tracked.writer.finish("completed")
+            self._ended(tracked)
+
+    def _ended(self, tracked: _TrackedApp) -> None:
+        """An application reached its end: once none is left, the database goes idle (its WAL
+        emptied into the file, the checkpoint thread stopped) while the process lives on. The
+        connection stays open for whoever holds `tracker.database`; `close()`, a `with` block,
+        garbage collection or the interpreter's exit close it."""
+        with self._lock:
+            for key, other in list(self._apps.items()):
+                if other is tracked:
+                    del self._apps[key]
+            idle = not self._apps
+            database = self._database
+        if idle and database is not None:
+            database.idle()
 
     # --- streaming and tracing (kept until the step is recorded) -------------------------------
 
@@ -394,14 +428,20 @@ class RunDatabaseTracker(
         """Marks runs this tracker left running as `status` and closes the database (once)."""
         if self._closed:
             return
-        self._closed = True
         with self._lock:
             apps, self._apps = list(self._apps.values()), {}
         for tracked in apps:
-            run = self.database.get_run(tracked.writer.run_id)
+            run = tracked.writer.database.get_run(tracked.writer.run_id)
             if run.status in ("running", "created"):
                 tracked.writer.finish(status)
-        self.database.close()
+        self._close_database()
+
+    def _close_database(self) -> None:
+        with self._lock:
+            database, self._database = self._database, None
+            self._closed = True
+        if database is not None:
+            database.close()
         _open_trackers.discard(self)
 
 

@@ -620,3 +620,22 @@ def test_screenshot_of_the_timeline(qtbot, qapp, panel, runs_db):
     panel.tabs.setCurrentIndex(2)
     qtbot.wait(20)
     assert panel.grab().save("/tmp/timeline-step.png")
+
+
+def test_closing_a_database_in_the_timeline_leaves_no_side_files(qtbot, tmp_path):
+    """The timeline reads without writing, and leaves the folder as it found it."""
+    from burrdesk.engine.demo_research import record_research_run
+    from burrdesk.views.timeline.timeline_panel import TimelinePanel
+
+    db = tmp_path / "runs.db"
+    run_id = record_research_run(db)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"]
+    panel = TimelinePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.open_database(db)
+    panel.select_run(run_id)
+    panel.steps_view.selectRow(2)
+    assert panel.current_step.action == "write_answer"
+    panel.close_database()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"]
