@@ -31,6 +31,8 @@ Available now:
                                                 a script forking the run after that step
       burrdesk annotations [RUNS.db] [-o evals.jsonl|evals.csv]
                                                 annotated steps, listed or as a dataset
+      burrdesk push RUNS.db postgresql://…      upload runs to a shared PostgreSQL server
+      burrdesk pull postgresql://… RUNS.db      and bring them back into a local file
   * Burr programs: with_tracker(burrdesk.burr_tracking.RunDatabaseTracker(project=...));
       burrdesk ~/.burr opens Burr's trace folder in place and follows it live
   * flows (.burrflow): burrdesk run FLOW, burrdesk validate FLOW,
@@ -113,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         reproduce.add_argument("--step", metavar="N", type=int, required=True, help="its step")
         reproduce.add_argument("-o", "--output", help=f"file for {what} (default: standard output)")
 
+    push = commands.add_parser("push", help="upload a run database's runs to a PostgreSQL server")
+    push.add_argument("database", help="the run database file")
+    push.add_argument("url", help="postgresql://user@host/db (password: PGPASSWORD or ~/.pgpass)")
+    pull = commands.add_parser("pull", help="bring a PostgreSQL server's runs into a local file")
+    pull.add_argument("url", help="postgresql://user@host/db (password: PGPASSWORD or ~/.pgpass)")
+    pull.add_argument("database", help="the run database file (created when missing)")
+
     annotations = commands.add_parser(
         "annotations", help="list annotated steps, or export them as a JSONL/CSV dataset"
     )
@@ -141,6 +150,8 @@ SUBCOMMANDS = (
     "test-case",
     "fork-script",
     "annotations",
+    "push",
+    "pull",
 )
 
 
@@ -193,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reproduce(args)
         if args.command == "annotations":
             return _annotations(args)
+        if args.command in ("push", "pull"):
+            return _transfer(args)
         if args.command in ("run", "export", "graph", "validate"):
             from burrdesk import flow_commands
 
@@ -417,4 +430,24 @@ def _annotations(args: argparse.Namespace) -> int:
         if steps is not database:
             steps.close()
     print(f"Exported {count} annotated step{'s' * (count != 1)} to {args.output}.")
+    return 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    """`push` and `pull`: runs copied by identity, so doing it twice adds nothing."""
+    from burrdesk.model.postgres_schema import shown_url
+    from burrdesk.model.run_database import RunDatabaseError
+    from burrdesk.model.run_transfer import pull, push
+
+    if args.command == "push" and not Path(args.database).is_file():
+        raise CliError(f"There is no run database at {args.database}.")
+    try:
+        if args.command == "push":
+            result = push(args.database, args.url)
+            print(result.summary("Pushed", f"to {shown_url(args.url)}"))
+        else:
+            result = pull(args.url, args.database)
+            print(result.summary("Pulled", f"into {args.database}"))
+    except RunDatabaseError as error:
+        raise CliError(str(error)) from None
     return 0
