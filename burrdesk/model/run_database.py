@@ -206,9 +206,14 @@ class RunDatabase:
                 self.conn.execute("PRAGMA busy_timeout = 5000")
 
     def _migrate(self, from_version: int) -> None:
+        """Brings the file to SCHEMA_VERSION, one version per transaction. Each re-reads the
+        version once it holds the write lock: two programs opening a new file at once (two
+        trackers starting together) must not both create its tables."""
         db = sqlite_utils.Database(self.conn)
         for target in range(from_version + 1, SCHEMA_VERSION + 1):
-            with self._transaction():
+            with self._transaction() as conn:
+                if self._version_in_file(conn) >= target:
+                    continue
                 MIGRATIONS[target](db)
                 rows = [
                     {"key": "format", "value": FORMAT_MARKER},
@@ -218,6 +223,15 @@ class RunDatabase:
                 if target > 1:
                     rows.pop()
                 db["meta"].upsert_all(rows, pk="key")
+
+    @staticmethod
+    def _version_in_file(conn: sqlite3.Connection) -> int:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone():
+            return 0
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
