@@ -128,16 +128,8 @@ class RunDatabaseTracker(
         description["engine"] = "burr"
         return description
 
-    def _end_test(self, application_graph: Any) -> Callable[[str, Any], bool]:
-        entrypoint = application_graph.entrypoint.name
-
-        def at_end(action_name: str, state: Any) -> bool:
-            try:
-                return application_graph.get_next_node(action_name, state, entrypoint) is None
-            except Exception:  # noqa: BLE001 - a condition that cannot be evaluated is no end
-                return False
-
-        return at_end
+    def _next_after(self, application_graph: Any) -> Callable[[str, Any, str], Any]:
+        return application_graph.get_next_node
 
     def _state_values(self, state: Any) -> dict[str, Any]:
         return state.serialize()

@@ -4,14 +4,13 @@ import json
 
 import pytest
 
+from burrdesk.cli import main as burrdesk_main
 from burrdesk.model.run_database import RunDatabase
 from burrdesk.model.step_annotations import Annotation, AnnotationStore
 
 
 def main(argv):
-    """Imported late, as in test_cli_test_case.py (PySide6 loaded first trips shiboken)."""
-    from burrdesk.cli import main as burrdesk_main
-
+    """`burrdesk` with its arguments as the shell passes them (paths as text)."""
     return burrdesk_main([str(a) for a in argv])
 
 

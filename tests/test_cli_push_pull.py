@@ -1,14 +1,13 @@
 """`burrdesk push` and `burrdesk pull` against a real PostgreSQL server, and their one-sentence
 errors (the password in a URL is never printed)."""
 
+from burrdesk.cli import main as burrdesk_main
 from burrdesk.engine.demo_research import record_research_run
 from burrdesk.model.run_database import RunDatabase
 
 
 def main(argv):
-    """Imported late, as in test_cli_test_case.py (PySide6 loaded first trips shiboken)."""
-    from burrdesk.cli import main as burrdesk_main
-
+    """`burrdesk` with its arguments as the shell passes them (paths as text)."""
     return burrdesk_main([str(a) for a in argv])
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from burrdesk.cli import main
 from burrdesk.engine import ApplicationBuilder, State, action, default, expr
 from burrdesk.model.run_database import RunDatabase
 
@@ -44,14 +45,6 @@ def runs_db(tmp_path):
         app.run(halt_after=["crash"])
     app.builder.tracker.close()
     return path
-
-
-def main(argv):
-    """`burrdesk` itself, imported late: with PySide6 loaded first (pytest-qt), importing
-    burrdesk.cli before pydantic trips shiboken's import hook on pydantic's lazy attributes."""
-    from burrdesk.cli import main as burrdesk_main
-
-    return burrdesk_main(argv)
 
 
 def run_cli(capsys, *argv):

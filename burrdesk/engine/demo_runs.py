@@ -90,31 +90,31 @@ def seed_demo_runs(db_path: Path, examples: Path) -> DemoRuns:
 
 
 def _annotate_demo(db_path: Path, research: int, failed_order: int) -> None:
-    """Two annotations, so the Annotate tab and its filters show what they are for."""
+    """Two annotations on the last steps of two runs, so the Annotate tab and its filters
+    show what they are for."""
+    marks = (
+        (
+            research,
+            {
+                "verdict": "good",
+                "tags": ["golden"],
+                "note": "Covers every subtopic the plan listed.",
+            },
+        ),
+        (
+            failed_order,
+            {
+                "verdict": "bad",
+                "tags": ["card-limit"],
+                "note": "Declined: the card limit is below the order total.",
+                "expected": {"charged": True},
+            },
+        ),
+    )
     with RunDatabase(db_path) as db:
         store = AnnotationStore(db)
-        run = db.get_run(research)
-        answer = db.read_last_steps(research, limit=1)[0]
-        store.save(
-            Annotation.for_step(
-                run,
-                answer.sequence_id,
-                answer.action,
-                verdict="good",
-                tags=["golden"],
-                note="Covers every subtopic the plan listed.",
+        for run_id, fields in marks:
+            last = db.read_last_steps(run_id, limit=1)[0]
+            store.save(
+                Annotation.for_step(db.get_run(run_id), last.sequence_id, last.action, **fields)
             )
-        )
-        order = db.get_run(failed_order)
-        declined = db.read_last_steps(failed_order, limit=1)[0]
-        store.save(
-            Annotation.for_step(
-                order,
-                declined.sequence_id,
-                declined.action,
-                verdict="bad",
-                tags=["card-limit"],
-                note="Declined: the card limit is below the order total.",
-                expected={"charged": True},
-            )
-        )

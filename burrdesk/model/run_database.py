@@ -188,9 +188,7 @@ class RunDatabase:
     def idle(self) -> None:
         """Nothing is being written for now: stop the checkpoint thread and empty the WAL (a
         new writer starts the thread again)."""
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
+        self._stop_checkpointer()
         self.settle_wal()
 
     def settle_wal(self) -> None:
@@ -252,9 +250,7 @@ class RunDatabase:
                 raise RunDatabaseError(_explain_database_error(self.path, exc)) from None
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
+        self._stop_checkpointer()
         with self._lock:
             self.conn.close()
 
@@ -877,7 +873,14 @@ class RunDatabase:
         self._checkpointer.start()
         # A database dropped without close() (its application garbage collected) must not
         # leave the thread, and with it a connection holding the WAL, running for ever.
-        weakref.finalize(self, self._checkpointer.stop)
+        self._checkpointer_finalizer = weakref.finalize(self, self._checkpointer.stop)
+
+    def _stop_checkpointer(self) -> None:
+        """Stops the thread now (through its finalizer, so that one is spent too and a
+        database idled and restarted many times does not pile them up)."""
+        if self._checkpointer is not None:
+            self._checkpointer_finalizer()
+            self._checkpointer = None
 
     def set_run_status(self, run_id: int, status: str) -> None:
         with self._transaction() as conn:

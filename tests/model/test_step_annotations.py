@@ -89,14 +89,19 @@ def test_annotations_can_live_apart_from_the_steps_they_describe(database, tmp_p
     assert row["state_after"] == {"n": 3} and row["tags"] == ["keep"]
 
 
-def test_a_version_3_file_reads_no_annotations_and_gains_the_table_when_written(tmp_path):
-    path = tmp_path / "old.db"
+def _version_3_file(path):
+    """A run database as burrdesk wrote it before annotations (schema version 3)."""
     RunDatabase(path).close()
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE annotations")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
+    return path
+
+
+def test_a_version_3_file_reads_no_annotations_and_gains_the_table_when_written(tmp_path):
+    path = _version_3_file(tmp_path / "old.db")
     with RunDatabase(path, read_only=True) as old:
         assert AnnotationStore(old).list() == [] and old.schema_version == 3
         with pytest.raises(RunDatabaseError, match="open read-only"):
@@ -110,13 +115,7 @@ def test_a_version_3_file_reads_no_annotations_and_gains_the_table_when_written(
 
 
 def test_a_reader_opened_before_the_migration_sees_the_first_annotation(tmp_path):
-    path = tmp_path / "old.db"
-    RunDatabase(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE annotations")
-    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
+    path = _version_3_file(tmp_path / "old.db")
     with RunDatabase(path, read_only=True) as reader:
         assert AnnotationStore(reader).list() == []
         with RunDatabase(path) as writer:

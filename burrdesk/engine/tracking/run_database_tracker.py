@@ -334,16 +334,21 @@ class RunDatabaseTracker(
 
     def _end_test(self, application_graph: Any) -> Callable[[str, Any], bool]:
         """Whether no transition leads on from an action, in the state after it."""
-        graph = Graph(list(application_graph.actions), list(application_graph.transitions))
+        next_after = self._next_after(application_graph)
         entrypoint = application_graph.entrypoint.name
 
         def at_end(action_name: str, state: Any) -> bool:
             try:
-                return graph.next_action(action_name, state, entrypoint) is None
+                return next_after(action_name, state, entrypoint) is None
             except Exception:  # noqa: BLE001 - a condition that cannot be evaluated is no end
                 return False
 
         return at_end
+
+    def _next_after(self, application_graph: Any) -> Callable[[str, Any, str], Any]:
+        """The graph's "which action follows this one, in this state" (None: none does)."""
+        graph = Graph(list(application_graph.actions), list(application_graph.transitions))
+        return graph.next_action
 
     def _state_values(self, state: Any) -> dict[str, Any]:
         return state._values

@@ -426,7 +426,8 @@ class TimelinePanel(QWidget):
             return self.annotation_path
         return self._db.path if self._db is not None else None
 
-    def _annotated_run(self, step: StepRecord) -> RunRecord | None:
+    def _run_of(self, step: StepRecord) -> RunRecord | None:
+        """The run a shown step belongs to (a fork's inherited steps belong to its parent)."""
         if self._run is not None and self._run.run_id == step.run_id:
             return self._run
         try:
@@ -437,7 +438,7 @@ class TimelinePanel(QWidget):
     def save_annotation(self, fields: dict[str, Any]) -> Annotation | None:
         """Stores the shown step's annotation (empty fields remove it); says how it went."""
         step, target = self._step, self._annotation_target()
-        run = self._annotated_run(step) if step is not None else None
+        run = self._run_of(step) if step is not None else None
         if step is None or run is None or target is None:
             return None
         annotation = Annotation.for_step(run, step.sequence_id, step.action, **fields)
@@ -454,7 +455,6 @@ class TimelinePanel(QWidget):
         self.annotation_editor.show_status(
             f"Saved in {target.name}." if saved is not None else "Annotation removed."
         )
-        self._refresh_annotation_tab(step)
         if (self.step_status.currentData() or "").startswith("@"):
             self.apply_filters()
         return saved
@@ -494,7 +494,7 @@ class TimelinePanel(QWidget):
         )
 
     def _show_annotation(self, step: StepRecord) -> None:
-        run = self._annotated_run(step)
+        run = self._run_of(step)
         store = self._annotation_store()
         annotation = None
         if run is not None and store is not None:
@@ -508,18 +508,12 @@ class TimelinePanel(QWidget):
         if where is not None:
             caption += f" · kept in {where.name}"
         self.annotation_editor.show_annotation(caption, annotation)
+        self._refresh_annotation_tab(annotation)
 
-    def _refresh_annotation_tab(self, step: StepRecord | None) -> None:
-        verdict = None
-        if step is not None:
-            annotation = self.run_annotations(self._annotated_run(step)).get(step.sequence_id)
-            verdict = annotation.verdict if annotation else None
-            marked = annotation is not None
-        else:
-            marked = False
+    def _refresh_annotation_tab(self, annotation: Annotation | None) -> None:
         title = "Annotate"
-        if marked:
-            title += {"good": " · good", "bad": " · bad"}.get(verdict or "", " · noted")
+        if annotation is not None:
+            title += {"good": " · good", "bad": " · bad"}.get(annotation.verdict or "", " · noted")
         self.tabs.setTabText(self.tabs.indexOf(self.annotation_editor), title)
 
     def _fill_projects(self) -> None:
@@ -718,7 +712,6 @@ class TimelinePanel(QWidget):
         self.step_text.setPlainText(step_details(step))
         self._show_code(step)
         self._show_annotation(step)
-        self._refresh_annotation_tab(step)
         try:
             spans, attributes = db.spans(run_id, seq), db.attributes(run_id, seq)
             children = db.child_runs(run_id, seq)
@@ -738,12 +731,7 @@ class TimelinePanel(QWidget):
         self.stepSelected.emit(run_id, seq)
 
     def _show_code(self, step: StepRecord) -> None:
-        run = self._run
-        if run is None or run.run_id != step.run_id:
-            try:
-                run = self._db.get_run(step.run_id) if self._db is not None else None
-            except RunDatabaseError:
-                run = None
+        run = self._run_of(step)
         self.code_view.show_action(step.action, run.graph if run is not None else None)
 
     def _show_children(self, children: list[RunRecord]) -> None:

@@ -10,32 +10,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
+from step_clicks import click_step
 
-from burrdesk.engine.demo_research import record_research_run
 from burrdesk.model.run_database import RunDatabase
 from burrdesk.model.step_annotations import AnnotationStore
-from burrdesk.views.timeline.timeline_panel import TimelinePanel
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path):
-    db = tmp_path / "runs.db"
-    run_id = record_research_run(db)
-    widget = TimelinePanel()
-    qtbot.addWidget(widget)
-    widget.resize(1300, 700)
-    widget.show()
-    widget.open_database(db)
-    widget.select_run(run_id)
-    widget.research_run_id = run_id
-    yield widget
-    widget.close_database()
-
-
-def click_step(panel, row):
-    view = panel.steps_view
-    rect = view.visualRect(panel.steps_model.index(row, 1))
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+def panel(research_panel):
+    research_panel.select_run(research_panel.research_run_id)
+    return research_panel
 
 
 def open_annotate(qtbot, panel):

@@ -7,30 +7,16 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from step_clicks import click_step
 
-from burrdesk.engine.demo_research import PROJECT, record_research_run
+from burrdesk.engine.demo_research import PROJECT
 from burrdesk.views.timeline.span_waterfall import EMPTY, SPAN_ROLE, TIMELINE
 from burrdesk.views.timeline.timeline_panel import TimelinePanel
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path):
-    db = tmp_path / "runs.db"
-    run_id = record_research_run(db)
-    widget = TimelinePanel()
-    qtbot.addWidget(widget)
-    widget.resize(1300, 700)
-    widget.show()
-    widget.open_database(db)
-    widget.research_run_id = run_id
-    yield widget
-    widget.close_database()
-
-
-def click_step(qtbot, panel, row):
-    view = panel.steps_view
-    rect = view.visualRect(panel.steps_model.index(row, 1))
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+def panel(research_panel):
+    return research_panel
 
 
 def top_texts(tree, column=0):
@@ -52,7 +38,7 @@ def test_the_runs_tree_lists_children_under_the_run_that_started_them(panel):
 
 def test_a_steps_spans_show_as_a_waterfall_with_their_attributes(qtbot, panel):
     assert panel.select_run(panel.research_run_id)
-    click_step(qtbot, panel, 0)
+    click_step(panel, 0)
     spans = panel.spans_view
     assert panel.tabs.tabText(panel.tabs.indexOf(spans)) == "Spans (1)"
     outline = spans.topLevelItem(0)
@@ -66,7 +52,7 @@ def test_a_steps_spans_show_as_a_waterfall_with_their_attributes(qtbot, panel):
 
 def test_step_level_attributes_and_a_stream_show_in_the_step_tabs(qtbot, panel):
     panel.select_run(panel.research_run_id)
-    click_step(qtbot, panel, 2)
+    click_step(panel, 2)
     assert panel.tabs.tabText(panel.tabs.indexOf(panel.spans_view)) == "Spans · 2 attributes"
     assert top_texts(panel.spans_view) == ["model", "temperature"]
     text = panel.step_text.toPlainText()
@@ -76,7 +62,7 @@ def test_step_level_attributes_and_a_stream_show_in_the_step_tabs(qtbot, panel):
 
 def test_the_sub_applications_tab_leads_to_the_child_run(qtbot, panel):
     panel.select_run(panel.research_run_id)
-    click_step(qtbot, panel, 1)
+    click_step(panel, 1)
     assert "started 3 sub-applications" in panel.step_label.text()
     children = panel.children_list
     assert panel.tabs.tabText(panel.tabs.indexOf(children)) == "Sub-applications (3)"
@@ -89,7 +75,7 @@ def test_the_sub_applications_tab_leads_to_the_child_run(qtbot, panel):
     run = panel.current_run
     assert run.spawning_parent_run_id == panel.research_run_id
     assert "started by step 1" in panel.run_label.text()
-    click_step(qtbot, panel, 0)
+    click_step(panel, 0)
     assert top_texts(panel.spans_view) == ["research"]
     research = panel.spans_view.topLevelItem(0)
     names = [research.child(i).text(0) for i in range(research.childCount())]
@@ -119,7 +105,7 @@ def test_a_step_without_spans_says_how_to_get_them(qtbot, tmp_path):
     panel.show()
     panel.open_database(db)
     panel.select_run(panel.runs_model.run_at(0).run_id)
-    click_step(qtbot, panel, 0)
+    click_step(panel, 0)
     assert panel.spans_view.topLevelItemCount() == 0 and panel.spans_view._placeholder == EMPTY
     assert panel.children_list.item(0).text() == "This step started no sub-applications."
     panel.close_database()
@@ -127,7 +113,7 @@ def test_a_step_without_spans_says_how_to_get_them(qtbot, tmp_path):
 
 def test_the_code_tab_shows_the_selected_steps_action_as_recorded(qtbot, panel):
     panel.select_run(panel.research_run_id)
-    click_step(qtbot, panel, 2)
+    click_step(panel, 2)
     code = panel.code_view
     panel.tabs.setCurrentWidget(code)
     qtbot.waitUntil(code.isVisible)
@@ -136,7 +122,7 @@ def test_the_code_tab_shows_the_selected_steps_action_as_recorded(qtbot, panel):
     assert source.startswith("@streaming_action(reads=") and "def write_answer(" in source
     assert code.editor.isReadOnly()
     assert code.editor.highlighter is not None
-    click_step(qtbot, panel, 0)
+    click_step(panel, 0)
     assert "def plan(state: State" in code.source_text()
 
 
@@ -157,7 +143,7 @@ def test_the_code_tab_says_when_no_source_was_recorded(qtbot, tmp_path):
     widget.show()
     widget.open_database(db)
     widget.select_run(run_id)
-    click_step(qtbot, widget, 0)
+    click_step(widget, 0)
     assert widget.code_view.caption.text() == (
         "No source code for action 'step' was recorded in the run's graph."
     )
