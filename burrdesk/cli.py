@@ -58,12 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="import Burr tracker output or a Burr persister database"
     )
     importer.add_argument("path", help="a Burr storage dir, project dir, app dir or persister .db")
-    importer.add_argument("--into", metavar="RUNS.db", help="run database (default: yours)")
+    importer.add_argument(
+        "--into", metavar="RUNS.db", help="run database file or postgresql:// URL (default: yours)"
+    )
     importer.add_argument("--project", help="project name for persister imports")
 
     run = commands.add_parser("run", help="run a .burrflow headless, recording every step")
     run.add_argument("flow", help="the .burrflow file")
-    run.add_argument("--db", metavar="RUNS.db", help="run database (default: yours)")
+    run.add_argument(
+        "--db", metavar="RUNS.db", help="run database file or postgresql:// URL (default: yours)"
+    )
     run.add_argument("--project", help="project to record under (default: the flow's name)")
     run.add_argument(
         "--input", action="append", default=[], metavar="KEY=VALUE", help="a value for an input"
@@ -96,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("flow", help="the .burrflow file")
 
     inspect = commands.add_parser("inspect", help="list the runs, steps or state in a run database")
-    inspect.add_argument("database", nargs="?", help="run database (default: yours)")
+    inspect.add_argument(
+        "database", nargs="?", help="run database file or postgresql:// URL (default: yours)"
+    )
     inspect.add_argument("--run", metavar="RUN", help="a run id or app id: list its steps")
     inspect.add_argument("--step", metavar="N", type=int, help="print the full state after step N")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -110,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("fork-script", "write a script that forks a recorded run after a step", "the script"),
     ):
         reproduce = commands.add_parser(name, help=help_text)
-        reproduce.add_argument("database", nargs="?", help="run database (default: yours)")
+        reproduce.add_argument(
+            "database", nargs="?", help="run database file or postgresql:// URL (default: yours)"
+        )
         reproduce.add_argument("--run", metavar="RUN", required=True, help="a run id or app id")
         reproduce.add_argument("--step", metavar="N", type=int, required=True, help="its step")
         reproduce.add_argument("-o", "--output", help=f"file for {what} (default: standard output)")
@@ -125,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     annotations = commands.add_parser(
         "annotations", help="list annotated steps, or export them as a JSONL/CSV dataset"
     )
-    annotations.add_argument("database", nargs="?", help="run database (default: yours)")
+    annotations.add_argument(
+        "database", nargs="?", help="run database file or postgresql:// URL (default: yours)"
+    )
     annotations.add_argument("--project", help="only this project's annotations")
     annotations.add_argument("--verdict", choices=("good", "bad"), help="only good or bad steps")
     annotations.add_argument("--tag", help="only steps with this tag")
@@ -219,15 +229,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_database(path: str | None, *, create: bool) -> Any:
-    """The run database at `path` (the default one when None, created on first use)."""
-    from burrdesk.model.data_location import default_database_path
-    from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+    """The run database at `path`, a file or a postgresql:// URL (the default one when None,
+    created on first use)."""
+    from burrdesk.model.run_database import RunDatabaseError
+    from burrdesk.model.run_database_opener import database_target, open_run_database
 
-    target = Path(path) if path else default_database_path()
+    target = database_target(path)
     try:
-        if not create and target.exists():
-            return RunDatabase(target, read_only=True)
-        return RunDatabase(target, create=create or path is None)
+        if not create and (isinstance(target, str) or target.exists()):
+            return open_run_database(target, read_only=True)
+        return open_run_database(target, create=create or path is None)
     except RunDatabaseError as error:
         raise CliError(str(error)) from None
 
@@ -244,7 +255,7 @@ def _import(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     finally:
         database.close()
-    print(f"Imported {len(result.run_ids)} run(s) into {database.path}.")
+    print(f"Imported {len(result.run_ids)} run(s) into {database.location}.")
     if result.skipped:
         print(f"Skipped {len(result.skipped)} already imported: {', '.join(result.skipped)}.")
     return 0
@@ -281,7 +292,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         if args.command == "test-case":
             source = render_test_case(database, run_id, args.step)
         else:
-            path = str(Path(database.path).resolve())
+            path = str(database.path.resolve()) if database.path else database.location
             source = render_fork_script(database, run_id, args.step, db_path=path)
     except RunDatabaseError as error:
         raise CliError(str(error)) from None
@@ -305,7 +316,7 @@ def _resolve_run(database: Any, run: str) -> int:
         return int(run)
     found = database.find_run(run)
     if found is None:
-        raise CliError(f"{database.path} has no run with id or app id {run!r}.")
+        raise CliError(f"{database.location} has no run with id or app id {run!r}.")
     return found.run_id
 
 
@@ -337,7 +348,7 @@ def _print_runs(database: Any, args: argparse.Namespace) -> None:
         _dump_json([run.model_dump(exclude={"graph", "flow"}) for run in runs])
         return
     if not runs:
-        print(f"{database.path} has no runs yet.")
+        print(f"{database.location} has no runs yet.")
         return
     _print_table(
         ["run", "project", "app_id", "partition", "status", "steps", "started", "parent"],

@@ -161,9 +161,9 @@ class _NeedsInput(Exception):
 def run_command(args: argparse.Namespace) -> int:
     from burrdesk.engine.flow_compiler import FlowCompileError, compile_flow
     from burrdesk.engine.llm_clients import chat_client_for
-    from burrdesk.model.data_location import default_database_path
     from burrdesk.model.llm_settings import load_llm_settings
     from burrdesk.model.run_database import RunDatabaseError
+    from burrdesk.model.run_database_opener import database_target, shown_target
 
     document = _load(args.flow)
     problems = validate_flow(document)
@@ -174,7 +174,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.halt_after and document.node(args.halt_after) is None:
         raise CliError(f"--halt-after names '{args.halt_after}', which is not a node of the flow.")
     given = _parse_inputs(args.input)
-    db_path = Path(args.db) if args.db else default_database_path()
+    db_path = database_target(args.db)
     settings = load_llm_settings()
     if getattr(args, "echo", False):
         settings = settings.model_copy(update={"echo": True})
@@ -188,7 +188,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     tracker = app.builder.tracker
     run_id = tracker.run_id_for(app.app_id, app.partition_key)
-    print(f"Running {document.name} as run {run_id} in {db_path}", flush=True)
+    print(f"Running {document.name} as run {run_id} in {shown_target(db_path)}", flush=True)
     inputs_nodes = {n.id: n.input_fields() for n in document.nodes if n.kind == "input"}
     status, code = "stopped", 0
     try:

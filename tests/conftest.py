@@ -61,3 +61,12 @@ def postgres_url(postgres_server):
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request, tmp_path):
+    """Where a test's run database is: a new file, and (the same test again) a new database
+    on a real PostgreSQL server, so that both backends pass the same suite."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.db")
+    return request.getfixturevalue("postgres_url")

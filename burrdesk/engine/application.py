@@ -1009,8 +1009,9 @@ class ApplicationBuilder:
         """Records every step in a run database (as Burr's `with_tracker`).
 
         `tracker` is "sqlite" (or Burr's "local") with `params={"db_path": ...}` (the default
-        database when omitted), or a tracker object such as `RunDatabaseTracker`. Burr's
-        `storage_dir` parameter names a folder of Burr logs; it is accepted and not used.
+        database when omitted), "postgresql" with `params={"db_url": "postgresql://..."}`, or
+        a tracker object such as `RunDatabaseTracker`. Burr's `storage_dir` parameter names a
+        folder of Burr logs; it is accepted and not used.
         """
         if use_otel_tracing:
             raise ValueError(
@@ -1018,14 +1019,13 @@ class ApplicationBuilder:
                 "database itself (see the Timeline's Spans tab)."
             )
         if isinstance(tracker, str):
-            if tracker not in ("sqlite", "local"):
-                raise ValueError(f"Unknown tracker {tracker!r}: use 'sqlite' or a tracker object.")
             from burrdesk.engine.tracking import RunDatabaseTracker
 
             options = dict(params or {})
-            db_path = options.pop("db_path", None)
             options.pop("storage_dir", None)
-            tracker = RunDatabaseTracker(db_path, project=project, **options)
+            tracker = RunDatabaseTracker(
+                _tracker_target(tracker, options), project=project, **options
+            )
         elif params is not None:
             raise ValueError("params= is only for a tracker named by a string; this one is built.")
         self.tracker = tracker
@@ -1233,3 +1233,17 @@ class ApplicationBuilder:
         else:
             state = self.state or State()
         return self._graph_and_state(state)
+
+
+def _tracker_target(kind: str, options: dict[str, Any]) -> str | None:
+    """Where a tracker named by a string records (popped from its params)."""
+    if kind in ("sqlite", "local"):
+        return options.pop("db_path", None) or options.pop("db_url", None)
+    if kind in ("postgresql", "postgres"):
+        url = options.pop("db_url", None)
+        if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                'with_tracker("postgresql") needs params={"db_url": "postgresql://user@host/db"}.'
+            )
+        return url
+    raise ValueError(f"Unknown tracker {kind!r}: use 'sqlite', 'postgresql' or a tracker object.")

@@ -13,8 +13,8 @@ from typing import Any
 from burrdesk.model.run_database import RunDatabaseError
 from burrdesk.model.run_database_schema import FORMAT_MARKER
 
-SERVER_SCHEMA_VERSION = 1
-"""Version 1 holds what SQLite version 4 holds."""
+SERVER_SCHEMA_VERSION = 2
+"""Version 1 holds what SQLite version 4 holds; version 2 adds `burrdesk_jsonb`."""
 
 _TABLES = (
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -86,8 +86,9 @@ _TABLES = (
 )
 
 
-def connect(url: str) -> Any:
-    """A connection to the server at `url` with burrdesk's tables (created when it is empty).
+def connect(url: str, *, create: bool = True, autocommit: bool = False) -> Any:
+    """A connection to the server at `url` with burrdesk's tables (created in an empty
+    database unless `create` is false; then an empty database is refused).
 
     The password comes from the URL, `PGPASSWORD` or `~/.pgpass` (libpq reads them); burrdesk
     never stores one. Every failure is a RunDatabaseError of one sentence.
@@ -101,16 +102,71 @@ def connect(url: str) -> Any:
     try:
         conn = psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as exc:
-        raise RunDatabaseError(f"Cannot connect to {shown_url(url)}: {_first_line(exc)}.") from None
+        raise RunDatabaseError(f"Cannot connect to {shown_url(url)}: {first_line(exc)}.") from None
     try:
+        if not create and _checked_version(conn, url) == 0:
+            raise RunDatabaseError(
+                f"{shown_url(url)} has no burrdesk runs yet (an empty database)."
+            )
         _prepare(conn, url)
+        conn.commit()
+        conn.autocommit = autocommit
+    except psycopg.Error as exc:
+        conn.close()
+        raise RunDatabaseError(
+            f"{shown_url(url)} cannot be used as a run database: {first_line(exc)}."
+        ) from None
     except BaseException:
         conn.close()
         raise
     return conn
 
 
+_JSONB_FUNCTION = """CREATE OR REPLACE FUNCTION burrdesk_jsonb(value TEXT) RETURNS JSONB
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $body$
+    BEGIN
+        RETURN value::jsonb;
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END
+    $body$"""
+"""Stored text as JSONB, or NULL where JSONB cannot hold it (NaN, a NUL character): queries
+that look inside deltas, results and tags must not fail on one odd value."""
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _TABLES, 2: (_JSONB_FUNCTION,)}
+"""The statements that bring a server database to each version, in order."""
+_SCHEMA_LOCK = 0x6275_7272_6465_736B
+"""A transaction-level advisory lock held while the tables are created or migrated: programs
+connecting to a new database together must not both create them."""
+
+
 def _prepare(conn: Any, url: str) -> None:
+    version = _checked_version(conn, url)
+    conn.commit()
+    if version == SERVER_SCHEMA_VERSION:
+        return
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        version = _checked_version(conn, url)
+        for target in range(version + 1, SERVER_SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[target]:
+                conn.execute(statement)
+        if version == 0:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('format', %s), ('schema_version', %s), "
+                "('created_by', 'burrdesk')",
+                (FORMAT_MARKER, str(SERVER_SCHEMA_VERSION)),
+            )
+        elif version < SERVER_SCHEMA_VERSION:
+            conn.execute(
+                "UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                (str(SERVER_SCHEMA_VERSION),),
+            )
+
+
+def _checked_version(conn: Any, url: str) -> int:
+    """The server database's schema version (0 when it is empty); refuses someone else's
+    tables and a newer version."""
     tables = {
         row[0]
         for row in conn.execute(
@@ -118,30 +174,27 @@ def _prepare(conn: Any, url: str) -> None:
         ).fetchall()
     }
     if not tables:
-        with conn.transaction():
-            for statement in _TABLES:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('format', %s), ('schema_version', %s), "
-                "('created_by', 'burrdesk')",
-                (FORMAT_MARKER, str(SERVER_SCHEMA_VERSION)),
-            )
-        return
+        return 0
     meta = {}
     if "meta" in tables:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    conn.commit()
     if meta.get("format") != FORMAT_MARKER:
         raise RunDatabaseError(
             f"{shown_url(url)} holds other tables ({', '.join(sorted(tables)[:3])}…) and no "
             "burrdesk runs; use an empty database for burrdesk."
         )
-    version = int(meta.get("schema_version", "0"))
+    try:
+        version = int(meta.get("schema_version", "0"))
+    except ValueError:
+        raise RunDatabaseError(
+            f"{shown_url(url)} has an unreadable schema version {meta.get('schema_version')!r}."
+        ) from None
     if version > SERVER_SCHEMA_VERSION:
         raise RunDatabaseError(
             f"{shown_url(url)} was written by a newer burrdesk (server schema version {version}); "
             f"this burrdesk reads up to version {SERVER_SCHEMA_VERSION}, so please upgrade it."
         )
+    return version
 
 
 def shown_url(url: str) -> str:
@@ -154,5 +207,5 @@ def shown_url(url: str) -> str:
     return f"{head}://{user}@{host}"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")

@@ -75,12 +75,22 @@ class RunDatabaseError(Exception):
 
 
 class RunDatabase:
-    """A connection to one run database file (create it, read it, write runs into it)."""
+    """A connection to one run database file (create it, read it, write runs into it).
+
+    `open_run_database` also opens one on a PostgreSQL server (`PostgresRunDatabase`, the
+    same interface over the same tables)."""
+
+    path: Path | None
+    location: str
+    """Where the database is, as it may be shown (a file path, or a URL without password)."""
+    _run_columns = _RUN_COLUMNS
+    _step_columns = _STEP_COLUMNS
 
     def __init__(
         self, path: str | os.PathLike[str], *, create: bool = True, read_only: bool = False
     ):
         self.path = Path(path)
+        self.location = str(self.path)
         self.read_only = read_only
         if not self.path.exists():
             if not create or read_only:
@@ -91,8 +101,6 @@ class RunDatabase:
         self._lock = threading.RLock()
         self._checkpointer: _Checkpointer | None = None
         self.version = SCHEMA_VERSION
-        self._run_columns = _RUN_COLUMNS
-        self._step_columns = _STEP_COLUMNS
         try:
             if read_only:
                 self.conn = _connect_for_reading(self.path)
@@ -234,7 +242,7 @@ class RunDatabase:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(self.BEGIN)
             try:
                 yield self.conn
             except BaseException:
@@ -248,6 +256,56 @@ class RunDatabase:
                 return self.conn.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
                 raise RunDatabaseError(_explain_database_error(self.path, exc)) from None
+
+    # --- what the SQL dialects differ in (see `postgres_run_database.py`) -----------------
+
+    BEGIN = "BEGIN IMMEDIATE"
+    """Starts a write transaction (IMMEDIATE: take the write lock now, not at the first write)."""
+    LIKE = "LIKE"
+    """Case-insensitive pattern matching (SQLite's LIKE is, for ASCII)."""
+    DUPLICATE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+
+    def has_table(self, name: str) -> bool:
+        return bool(
+            self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        )
+
+    @staticmethod
+    def json_array_has(column: str, member: str | None = None) -> str:
+        """SQL true when the JSON array in `column` (or in its object `member`) holds the
+        string given as parameter."""
+        array = f"{column}, '$.{member}'" if member else column
+        return f"EXISTS (SELECT 1 FROM json_each({array}) WHERE value = ?)"
+
+    @staticmethod
+    def json_object_has(column: str, member: str) -> str:
+        """SQL true when the object `member` of the JSON in `column` has the key given as
+        parameter."""
+        return f"EXISTS (SELECT 1 FROM json_each({column}, '$.{member}') WHERE key = ?)"
+
+    @staticmethod
+    def _in_json_list(column: str) -> str:
+        """SQL true when `column` is one of the numbers in the JSON list given as parameter."""
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    _USAGE_COLUMNS = (
+        "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
+        "THEN json_extract(result, '$.model') END, "
+        "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
+        "THEN json_extract(result, '$.usage') END"
+    )
+    """An LLM node's model and token usage, read from its result without parsing the rest."""
+
+    def _insert_run(self, conn: Any, sql: str, args: tuple) -> int:
+        return conn.execute(sql, args).lastrowid
+
+    def _between_steps(self) -> None:
+        """A checkpoint on the writing connection, between two steps: nothing is appended
+        while it runs, so it can finish, and the next step then writes the WAL from its start
+        again. The background checkpointer alone never catches a writer that never pauses."""
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         self._stop_checkpointer()
@@ -334,7 +392,7 @@ class RunDatabase:
             rows = self._query(
                 "SELECT prev, action, COUNT(*) FROM (SELECT action, LAG(action) OVER "
                 "(ORDER BY sequence_id) AS prev, sequence_id FROM steps WHERE run_id = ? "
-                "AND sequence_id BETWEEN ? AND ?) GROUP BY prev, action",
+                "AND sequence_id BETWEEN ? AND ?) AS ordered GROUP BY prev, action",
                 (segment.run_id, segment.first_sequence_id, segment.last_sequence_id),
             )
             first_action = None
@@ -425,8 +483,8 @@ class RunDatabase:
             )
         return self._query(f"SELECT COUNT(*) FROM runs {where}", args)[0][0]
 
-    @staticmethod
     def _run_filter(
+        self,
         project: str | None,
         app_id: str | None,
         partition_key: str | None,
@@ -451,7 +509,8 @@ class RunDatabase:
                 clauses.append("status = ?")
                 args.append(status)
         if search:
-            clauses.append("(project LIKE ? OR app_id LIKE ? OR partition_key LIKE ?)")
+            like = self.LIKE
+            clauses.append(f"(project {like} ? OR app_id {like} ? OR partition_key {like} ?)")
             args.extend([f"%{search}%"] * 3)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(args)
 
@@ -461,7 +520,7 @@ class RunDatabase:
     def get_run(self, run_id: int) -> RunRecord:
         rows = self._query(f"SELECT {self._run_columns} FROM runs WHERE run_id = ?", (run_id,))
         if not rows:
-            raise RunDatabaseError(f"{self.path} has no run {run_id}.")
+            raise RunDatabaseError(f"{self.location} has no run {run_id}.")
         return _run_from_row(rows[0])
 
     def find_run(
@@ -553,22 +612,22 @@ class RunDatabase:
         live in another database)."""
         clauses, args = ["run_id = ?"], [run_id]
         if sequence_ids is not None:
-            clauses.append("sequence_id IN (SELECT value FROM json_each(?))")
+            clauses.append(self._in_json_list("sequence_id"))
             args.append(json.dumps(sorted(sequence_ids)))
         if after_sequence_id is not None:
             clauses.append("sequence_id > ?")
             args.append(after_sequence_id)
         if action:
-            clauses.append("action LIKE ?")
+            clauses.append(f"action {self.LIKE} ?")
             args.append(f"%{action}%")
         if status:
             clauses.append("status = ?")
             args.append(status)
         if changed_key:
             clauses.append(
-                "(EXISTS (SELECT 1 FROM json_each(delta, '$.set') WHERE key = ?) "
-                "OR EXISTS (SELECT 1 FROM json_each(delta, '$.append') WHERE key = ?) "
-                "OR EXISTS (SELECT 1 FROM json_each(delta, '$.delete') WHERE value = ?))"
+                f"({self.json_object_has('delta', 'set')} "
+                f"OR {self.json_object_has('delta', 'append')} "
+                f"OR {self.json_array_has('delta', 'delete')})"
             )
             args.extend([changed_key] * 3)
         rows = self._query(
@@ -588,11 +647,7 @@ class RunDatabase:
         trace = "trace" if self.version >= 3 else "NULL"
         rows = self._query(
             f"SELECT sequence_id, action, status, started_at, ended_at, error, {stream}, {trace}, "
-            "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
-            "THEN json_extract(result, '$.model') END, "
-            "CASE WHEN json_valid(result) AND json_type(result, '$.usage') = 'object' "
-            "THEN json_extract(result, '$.usage') END "
-            "FROM steps WHERE run_id = ? AND sequence_id > ? ORDER BY sequence_id LIMIT ?",
+            f"{self._USAGE_COLUMNS} FROM steps WHERE run_id = ? AND sequence_id > ? ORDER BY sequence_id LIMIT ?",
             (run_id, after, limit),
         )
         measures = []
@@ -786,7 +841,8 @@ class RunDatabase:
         now = time.time() if created_at is None else created_at
         with self._transaction() as conn:
             try:
-                cursor = conn.execute(
+                run_id = self._insert_run(
+                    conn,
                     "INSERT INTO runs (project, app_id, partition_key, status, entrypoint, graph, "
                     "flow, created_at, updated_at, step_count, parent_run_id, parent_sequence_id, "
                     "next_action, source, writer_pid, writer_host, spawning_parent_run_id, "
@@ -812,13 +868,12 @@ class RunDatabase:
                         spawning_parent_sequence_id,
                     ),
                 )
-            except sqlite3.IntegrityError:
+            except self.DUPLICATE_ERRORS:
                 raise RunDatabaseError(
                     f"Project {project!r} already has a run with app id {app_id!r}"
                     + (f" in partition {partition_key!r}" if partition_key else "")
                     + "; app ids must be unique within a project."
                 ) from None
-            run_id = cursor.lastrowid
             conn.execute(
                 "INSERT INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)",
                 (run_id, start_sequence_id, dumps(_public(serialize_fields(initial_state)))),
@@ -1149,7 +1204,7 @@ class RunWriter:
             conn = database.conn
             single = (checkpoint_text is None and not refresh) or self._batched
             if not single:
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(database.BEGIN)
             try:
                 conn.execute(_INSERT_STEP, step_row)
                 if checkpoint_text is not None:
@@ -1159,7 +1214,7 @@ class RunWriter:
                         _REFRESH_RUN,
                         (step_count, first, sequence_id, now, status, self.run_id),
                     )
-            except sqlite3.IntegrityError:
+            except database.DUPLICATE_ERRORS:
                 if not single:
                     conn.execute("ROLLBACK")
                 raise RunDatabaseError(
@@ -1185,12 +1240,8 @@ class RunWriter:
             self._reset_wal()
 
     def _reset_wal(self) -> None:
-        """A checkpoint on the writing connection, between two steps: nothing is appended
-        while it runs, so it can finish, and the next step then writes the WAL from its start
-        again. The background checkpointer alone never catches a writer that never pauses."""
         self._since_reset = 0
-        with self.database._lock, contextlib.suppress(sqlite3.Error):
-            self.database.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.database._between_steps()
 
     @contextlib.contextmanager
     def batched(self) -> Iterator[RunWriter]:
@@ -1264,7 +1315,8 @@ def _trace_text(
 
 
 _UPSERT_CHECKPOINT = (
-    "INSERT OR REPLACE INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?)"
+    "INSERT INTO checkpoints (run_id, sequence_id, state) VALUES (?, ?, ?) "
+    "ON CONFLICT (run_id, sequence_id) DO UPDATE SET state = excluded.state"
 )
 _REFRESH_RUN = (
     "UPDATE runs SET step_count = ?, first_sequence_id = ?, last_sequence_id = ?, "

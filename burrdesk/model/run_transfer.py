@@ -290,6 +290,4 @@ def _sentence(exc: Exception, url: str) -> RunDatabaseError:
     if isinstance(exc, RunDatabaseError):
         return exc
     shown = postgres_schema.shown_url(url)
-    return RunDatabaseError(
-        f"Copying runs with {shown} failed: {postgres_schema._first_line(exc)}."
-    )
+    return RunDatabaseError(f"Copying runs with {shown} failed: {postgres_schema.first_line(exc)}.")

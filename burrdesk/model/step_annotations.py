@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -77,6 +76,7 @@ _COLUMNS = (
     "project, partition_key, app_id, sequence_id, action, verdict, tags, note, expected, "
     "created_at, updated_at"
 )
+_COLUMN_NAMES = _COLUMNS.split(", ")
 
 
 def _from_row(row: tuple) -> Annotation:
@@ -107,17 +107,13 @@ class AnnotationStore:
         """An older file opened read-only has no annotations table: it reads as empty. (Asked
         of the file, not of the version read at opening: another connection may have just
         migrated it by saving the first annotation.)"""
-        return bool(
-            self.database._query(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'annotations'"
-            )
-        )
+        return self.database.has_table("annotations")
 
     def save(self, annotation: Annotation) -> Annotation | None:
         """Stores `annotation` over the step's previous one; an empty one removes it."""
         if self.database.read_only:
             raise RunDatabaseError(
-                f"{self.database.path} is open read-only; annotations need a writable run database."
+                f"{self.database.location} is open read-only; annotations need a writable run database."
             )
         if annotation.is_empty:
             self.remove(annotation)
@@ -135,8 +131,10 @@ class AnnotationStore:
         try:
             with self.database._transaction() as conn:
                 conn.execute(
-                    f"INSERT OR REPLACE INTO annotations ({_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO annotations ({_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (project, partition_key, app_id, sequence_id) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMN_NAMES[4:]),
                     (
                         stored.project,
                         stored.partition_key,
@@ -153,9 +151,9 @@ class AnnotationStore:
                         stored.updated_at,
                     ),
                 )
-        except sqlite3.DatabaseError as exc:
+        except self.database.DATABASE_ERRORS as exc:
             raise RunDatabaseError(
-                f"The annotation could not be saved in {self.database.path}: {exc}."
+                f"The annotation could not be saved in {self.database.location}: {exc}."
             ) from None
         return stored
 
@@ -205,7 +203,7 @@ class AnnotationStore:
         """Annotations matching every given filter, oldest first."""
         if not self._available:
             return []
-        clauses, args = ["1"], []
+        clauses, args = ["1 = 1"], []
         if project is not None:
             clauses.append("project = ?")
             args.append(project)
@@ -213,7 +211,7 @@ class AnnotationStore:
             clauses.append("verdict = ?")
             args.append(verdict)
         if tag is not None:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)")
+            clauses.append(self.database.json_array_has("tags"))
             args.append(tag)
         rows = self.database._query(
             f"SELECT {_COLUMNS} FROM annotations WHERE {' AND '.join(clauses)} "
@@ -226,10 +224,10 @@ class AnnotationStore:
         """Every tag in use, for completion."""
         if not self._available:
             return []
-        rows = self.database._query(
-            "SELECT DISTINCT value FROM annotations, json_each(annotations.tags) ORDER BY value"
-        )
-        return [row[0] for row in rows]
+        tags = set()
+        for (text,) in self.database._query("SELECT DISTINCT tags FROM annotations"):
+            tags.update(json.loads(text))
+        return sorted(tags)
 
 
 # --- exporting a dataset -----------------------------------------------------------------------

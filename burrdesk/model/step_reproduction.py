@@ -289,7 +289,7 @@ def render_fork_script(
         imports.add(f"from {entry['module']} import {first} as {alias}")
         aliases[entry["name"]] = alias
     is_async = any(e.get("async") for e in entries)
-    path = db_path if db_path is not None else str(database.path)
+    path = db_path if db_path is not None else database.location
     lines = [
         f'"""Forks run {run.run_id} ({run.project}) after step {sequence_id} ({step.action}).',
         "",

@@ -8,10 +8,12 @@ import sys
 import textwrap
 
 import pytest
+from database_targets import is_server, tracker_kwargs
 
 from burrdesk.engine import ApplicationBuilder, State, action, default, expr
 from burrdesk.engine.tracking import RunDatabaseTracker
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.model.run_database_opener import open_run_database
 
 
 @action(reads=["count"], writes=["count"])
@@ -47,7 +49,7 @@ def counter_builder(db_path, app_id="counter-1", limit=5):
         .with_state(count=0)
         .with_identifiers(app_id=app_id)
         .with_entrypoint("increment")
-        .with_tracker("sqlite", project="demo", params={"db_path": str(db_path)})
+        .with_tracker(project="demo", **tracker_kwargs(db_path))
     )
 
 
@@ -63,10 +65,10 @@ def chat_builder(tracker, app_id="chat-1"):
     )
 
 
-def test_a_tracked_run_records_graph_steps_results_and_completion(tmp_path):
-    app = counter_builder(tmp_path / "runs.db").build()
+def test_a_tracked_run_records_graph_steps_results_and_completion(db_target):
+    app = counter_builder(db_target).build()
     app.run(halt_after=["finish"])
-    db = RunDatabase(tmp_path / "runs.db")
+    db = open_run_database(db_target)
     (run,) = db.list_runs()
     assert (run.project, run.app_id, run.status, run.step_count) == (
         "demo",
@@ -87,8 +89,8 @@ def test_a_tracked_run_records_graph_steps_results_and_completion(tmp_path):
     assert db.state_at(run.run_id, 5) == {"count": 5, "result": "done at 5"}
 
 
-def test_inputs_errors_and_partition_are_recorded(tmp_path):
-    tracker = RunDatabaseTracker(tmp_path / "runs.db", project="chat")
+def test_inputs_errors_and_partition_are_recorded(db_target):
+    tracker = RunDatabaseTracker(db_target, project="chat")
     app = chat_builder(tracker).build()
     app.run(halt_after=["ai_response"], inputs={"prompt": "hi"})
     with pytest.raises(RuntimeError, match="model is down"):
@@ -107,15 +109,15 @@ def test_inputs_errors_and_partition_are_recorded(tmp_path):
     ]
 
 
-def test_closing_the_tracker_marks_a_paused_run_stopped(tmp_path):
-    tracker = RunDatabaseTracker(tmp_path / "runs.db", project="chat")
+def test_closing_the_tracker_marks_a_paused_run_stopped(db_target):
+    tracker = RunDatabaseTracker(db_target, project="chat")
     chat_builder(tracker).build().run(halt_after=["ai_response"], inputs={"prompt": "hi"})
     tracker.close()
-    assert RunDatabase(tmp_path / "runs.db").list_runs()[0].status == "stopped"
+    assert open_run_database(db_target).list_runs()[0].status == "stopped"
 
 
-def test_fork_from_a_recorded_step_through_initialize_from(tmp_path):
-    tracker = RunDatabaseTracker(tmp_path / "runs.db", project="chat")
+def test_fork_from_a_recorded_step_through_initialize_from(db_target):
+    tracker = RunDatabaseTracker(db_target, project="chat")
     original = chat_builder(tracker).build()
     for prompt in ("one", "two", "three"):
         original.run(halt_after=["ai_response"], inputs={"prompt": prompt})
@@ -148,8 +150,8 @@ def test_fork_from_a_recorded_step_through_initialize_from(tmp_path):
     assert [m["content"] for m in db.state_at(child.run_id, 0)["chat_history"]] == ["one"]
 
 
-def test_a_database_fork_with_a_chosen_next_action_is_continued_by_the_engine(tmp_path):
-    app = counter_builder(tmp_path / "runs.db", limit=10).build()
+def test_a_database_fork_with_a_chosen_next_action_is_continued_by_the_engine(db_target):
+    app = counter_builder(db_target, limit=10).build()
     app.run(halt_after=["finish"])
     tracker = app.builder.tracker
     db = tracker.database
@@ -174,12 +176,12 @@ def test_a_database_fork_with_a_chosen_next_action_is_continued_by_the_engine(tm
     assert db.state_at(fork.run_id, 4)["result"] == "done at 7"
 
 
-def test_resuming_the_same_app_id_continues_its_run(tmp_path):
-    first = counter_builder(tmp_path / "runs.db", limit=100).build()
+def test_resuming_the_same_app_id_continues_its_run(db_target):
+    first = counter_builder(db_target, limit=100).build()
     first.step()
     first.step()
     first.builder.tracker.close()
-    tracker = RunDatabaseTracker(tmp_path / "runs.db", project="demo")
+    tracker = RunDatabaseTracker(db_target, project="demo")
     again = (
         ApplicationBuilder()
         .with_actions(increment=increment, finish=finish)
@@ -218,7 +220,11 @@ KILLED_RUN = textwrap.dedent(
         .with_state(count=0)
         .with_identifiers(app_id="doomed")
         .with_entrypoint("increment")
-        .with_tracker("sqlite", project="kill", params={"db_path": sys.argv[1]})
+        .with_tracker(
+            "postgresql" if sys.argv[1].startswith("postgresql:") else "sqlite",
+            project="kill",
+            params={"db_url": sys.argv[1]},
+        )
         .build()
     )
     app.run(halt_after=[])
@@ -226,17 +232,18 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
-def test_kill_9_mid_run_leaves_every_completed_step_readable(tmp_path):
-    path = tmp_path / "runs.db"
-    process = subprocess.run([sys.executable, "-c", KILLED_RUN, str(path)], capture_output=True)
+def test_kill_9_mid_run_leaves_every_completed_step_readable(db_target):
+    process = subprocess.run([sys.executable, "-c", KILLED_RUN, db_target], capture_output=True)
     assert process.returncode == -signal.SIGKILL, process.stderr.decode()
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    db = RunDatabase(path, read_only=True)
+    if not is_server(db_target):
+        assert sqlite3.connect(db_target).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db = open_run_database(db_target, read_only=True)
     (run,) = db.list_runs()
     assert run.status == "interrupted"
     assert run.step_count == 500 and run.last_sequence_id == 499
     assert db.state_at(run.run_id, 499) == {"count": 500}
     assert [s.sequence_id for s in db.read_last_steps(run.run_id, 2)] == [498, 499]
+    db.close()
 
 
 def test_tracking_leaves_the_application_state_and_results_unchanged(tmp_path):

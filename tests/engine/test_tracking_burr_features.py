@@ -8,6 +8,7 @@ import sqlite3
 
 import pydantic
 import pytest
+from database_targets import tracker_kwargs
 
 from burrdesk.engine import ApplicationBuilder, State, action, streaming_action
 from burrdesk.engine.integrations.pydantic import PydanticTypingSystem
@@ -16,6 +17,7 @@ from burrdesk.engine.serde import KEY, deserializer, serialize
 from burrdesk.engine.tracking import LocalTrackingClient, RunDatabaseTracker
 from burrdesk.engine.visibility import trace
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.run_database_schema import SCHEMA_VERSION
 
 
@@ -27,21 +29,21 @@ def respond(state: State):
     yield {"response": " ".join(words)}, state.update(response=" ".join(words))
 
 
-def test_a_streaming_step_records_its_stream(tmp_path):
-    db = tmp_path / "runs.db"
+def test_a_streaming_step_records_its_stream(db_target):
+    db = db_target
     app = (
         ApplicationBuilder()
         .with_actions(respond=respond)
         .with_transitions()
         .with_state(prompt="one two three four")
         .with_entrypoint("respond")
-        .with_tracker("sqlite", project="streams", params={"db_path": str(db)})
+        .with_tracker(project="streams", **tracker_kwargs(db))
         .build()
     )
     _, container = app.stream_result(halt_after=["respond"])
     assert [item["delta"] for item in container] == ["one", "two", "three", "four"]
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (run,) = database.list_runs()
         step = database.get_step(run.run_id, 0)
     assert step.streamed and step.item_count == 4
@@ -49,15 +51,15 @@ def test_a_streaming_step_records_its_stream(tmp_path):
     assert step.time_to_first_item >= 0 and step.result == {"response": "one two three four"}
 
 
-def test_a_stream_abandoned_early_is_a_failed_step_that_says_so(tmp_path):
-    db = tmp_path / "runs.db"
+def test_a_stream_abandoned_early_is_a_failed_step_that_says_so(db_target):
+    db = db_target
     app = (
         ApplicationBuilder()
         .with_actions(respond=respond)
         .with_transitions()
         .with_state(prompt="a b c")
         .with_entrypoint("respond")
-        .with_tracker("sqlite", project="streams", params={"db_path": str(db)})
+        .with_tracker(project="streams", **tracker_kwargs(db))
         .build()
     )
     _, container = app.stream_result(halt_after=["respond"])
@@ -65,7 +67,7 @@ def test_a_stream_abandoned_early_is_a_failed_step_that_says_so(tmp_path):
     next(iterator)
     iterator.close()
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (run,) = database.list_runs()
         step = database.get_step(run.run_id, 0)
     assert step.status == "failed" and "stopped reading the stream" in step.error
@@ -88,20 +90,20 @@ def answer(state: State, __tracer) -> State:
     return state.update(answer=text)
 
 
-def test_spans_and_attributes_are_stored_with_their_step(tmp_path):
-    db = tmp_path / "runs.db"
+def test_spans_and_attributes_are_stored_with_their_step(db_target):
+    db = db_target
     app = (
         ApplicationBuilder()
         .with_actions(answer=answer)
         .with_transitions()
         .with_state(term="burr")
         .with_entrypoint("answer")
-        .with_tracker("sqlite", project="rag", params={"db_path": str(db)})
+        .with_tracker(project="rag", **tracker_kwargs(db))
         .build()
     )
     app.run(halt_after=["answer"])
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (run,) = database.list_runs()
         spans = database.spans(run.run_id, 0)
         attributes = database.attributes(run.run_id, 0)
@@ -144,20 +146,20 @@ class MeasureAll(MapStates):
         return ["lengths"]
 
 
-def test_sub_applications_are_child_runs_of_the_step_that_started_them(tmp_path):
-    db = tmp_path / "runs.db"
+def test_sub_applications_are_child_runs_of_the_step_that_started_them(db_target):
+    db = db_target
     app = (
         ApplicationBuilder()
         .with_actions(start=action(reads=[], writes=[])(lambda state: state), measure=MeasureAll())
         .with_transitions(("start", "measure"))
         .with_state(words=["a", "bb", "ccc", "dddd"])
         .with_entrypoint("start")
-        .with_tracker("sqlite", project="fan", params={"db_path": str(db)})
+        .with_tracker(project="fan", **tracker_kwargs(db))
         .build()
     )
     assert app.run(halt_after=["measure"])[2]["lengths"] == [1, 2, 3, 4]
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (parent,) = database.list_runs(roots_only=True)
         children = database.child_runs(parent.run_id, sequence_id=1)
         assert database.child_runs(parent.run_id, sequence_id=0) == []
@@ -196,26 +198,26 @@ def typed_board(db, app_id, **initialize):
         .with_transitions(("add_quote", "add_quote"))
         .with_typing(PydanticTypingSystem(Board))
         .with_identifiers(app_id=app_id)
-        .with_tracker("sqlite", project="typed", params={"db_path": str(db)})
+        .with_tracker(project="typed", **tracker_kwargs(db))
     )
     if initialize:
         return builder.initialize_from(builder.tracker, **initialize).build()
     return builder.with_state(Board()).with_entrypoint("add_quote").build()
 
 
-def test_typed_state_is_stored_as_json_and_resumes_as_models(tmp_path):
-    db = tmp_path / "runs.db"
+def test_typed_state_is_stored_as_json_and_resumes_as_models(db_target):
+    db = db_target
     app = typed_board(db, "board-1")
     app.step(inputs={"author": "ada"})
     app.step(inputs={"author": "alan"})
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (run,) = database.list_runs()
         stored = database.state_at(run.run_id, 1)
+        raw = database._query("SELECT state FROM checkpoints")
     assert stored["count"] == 2
     assert stored["quotes"][1]["author"] == "alan"
     assert stored["quotes"][1]["__burr_serde__"] == "pydantic"
-    raw = sqlite3.connect(db).execute("SELECT state FROM checkpoints").fetchall()
     assert all(b"pickle" not in text.encode() for (text,) in raw)
 
     fork = typed_board(
@@ -253,8 +255,8 @@ def warm(state: State) -> State:
     return state.update(temperature=Celsius(state["temperature"].degrees + 1.5))
 
 
-def test_a_registered_type_is_stored_as_registered_and_read_back_as_the_object(tmp_path):
-    db = tmp_path / "runs.db"
+def test_a_registered_type_is_stored_as_registered_and_read_back_as_the_object(db_target):
+    db = db_target
     tracker = RunDatabaseTracker(db, project="serde")
     app = (
         ApplicationBuilder()
@@ -268,7 +270,7 @@ def test_a_registered_type_is_stored_as_registered_and_read_back_as_the_object(t
     )
     app.step()
     app.step()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         (run,) = database.list_runs()
         assert database.state_at(run.run_id, 1)["temperature"] == {KEY: "celsius", "degrees": 23.0}
     loaded = tracker.load(None, "heater")
@@ -332,20 +334,20 @@ def test_a_version_1_file_reads_read_only_and_is_migrated_when_written(tmp_path)
 
 
 @pytest.mark.parametrize("items", [0, 3])
-def test_a_streaming_action_run_as_a_plain_step_records_no_stream(tmp_path, items):
-    db = tmp_path / "runs.db"
+def test_a_streaming_action_run_as_a_plain_step_records_no_stream(db_target, items):
+    db = db_target
     app = (
         ApplicationBuilder()
         .with_actions(respond=respond)
         .with_transitions()
         .with_state(prompt=" ".join(["w"] * items) or "solo")
         .with_entrypoint("respond")
-        .with_tracker("sqlite", project="plain", params={"db_path": str(db)})
+        .with_tracker(project="plain", **tracker_kwargs(db))
         .build()
     )
     app.step()
     app.builder.tracker.close()
-    with RunDatabase(db, read_only=True) as database:
+    with open_run_database(db, read_only=True) as database:
         step = database.get_step(database.list_runs()[0].run_id, 0)
     assert not step.streamed and step.status == "completed"
 

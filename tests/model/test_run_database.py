@@ -6,13 +6,15 @@ import pytest
 from fork_recording import continue_fork
 
 from burrdesk.model.run_database import CheckpointPolicy, RunDatabase, RunDatabaseError
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.run_database_schema import SCHEMA_VERSION
 from burrdesk.model.state_codec import OpaqueValue
 
 
 @pytest.fixture
-def db(tmp_path):
-    with RunDatabase(tmp_path / "runs.db") as database:
+def db(db_target):
+    """Each test here runs on a SQLite file and again on a PostgreSQL database."""
+    with open_run_database(db_target) as database:
         yield database
 
 
@@ -29,10 +31,11 @@ def record_counter(db, steps=10, project="demo", app_id="app", policy=None):
     return run_id, writer
 
 
-def test_new_database_has_schema_version_and_wal(db):
-    assert db.schema_version == SCHEMA_VERSION
-    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.integrity_check() == "ok"
+def test_new_database_file_has_schema_version_and_wal(tmp_path):
+    with RunDatabase(tmp_path / "runs.db") as db:
+        assert db.schema_version == SCHEMA_VERSION
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.integrity_check() == "ok"
 
 
 def test_run_lifecycle_counts_and_status(db):
@@ -346,11 +349,10 @@ def test_a_newer_schema_is_refused(tmp_path):
         RunDatabase(path)
 
 
-def test_a_reader_follows_a_writer_on_another_connection(tmp_path):
-    path = tmp_path / "runs.db"
-    writer_db = RunDatabase(path)
+def test_a_reader_follows_a_writer_on_another_connection(db_target):
+    writer_db = open_run_database(db_target)
     run_id, writer = record_counter(writer_db, steps=3)
-    reader = RunDatabase(path, read_only=True)
+    reader = open_run_database(db_target, read_only=True)
     assert reader.count_steps(run_id) == 3
     writer.record_step(sequence_id=3, action="increment", before={"count": 3}, after={"count": 4})
     assert [s.sequence_id for s in reader.steps_after(run_id, 2)] == [3]

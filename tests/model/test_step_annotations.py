@@ -9,12 +9,14 @@ import sqlite3
 import pytest
 
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.step_annotations import Annotation, AnnotationStore, export_dataset
 
 
 @pytest.fixture
-def database(tmp_path):
-    with RunDatabase(tmp_path / "runs.db") as db:
+def database(db_target):
+    """A run with three steps, in a file and again on a PostgreSQL server."""
+    with open_run_database(db_target) as db:
         run_id = db.create_run(
             project="chat", app_id="a1", partition_key="alice", initial_state={"n": 0}
         )

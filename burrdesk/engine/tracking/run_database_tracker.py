@@ -38,6 +38,7 @@ from burrdesk.engine.persistence import BaseStateLoader, PersistedStateData
 from burrdesk.engine.state import State
 from burrdesk.model.data_location import default_database_path
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError, RunWriter
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.value_serde import deserialize_state
 
 _STREAM_CLOSED = "GeneratorExit: the caller stopped reading the stream before the action finished."
@@ -99,7 +100,7 @@ class RunDatabaseTracker(
         (every application it recorded had ended; a later one, or a fork, opens it anew)."""
         with self._lock:
             if self._database is None:
-                self._database = RunDatabase(self.db_path)
+                self._database = open_run_database(self.db_path)
                 self._closed = False
                 _open_trackers.add(self)
             return self._database
