@@ -174,7 +174,11 @@ def build_app_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"burrdesk {__version__}")
-    parser.add_argument("path", nargs="?", help="a .burrflow file or a run database to open")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        help="a .burrflow file, a run database, a Burr folder or a postgresql:// URL to open",
+    )
     parser.add_argument(
         "--screenshot", metavar="OUT.png", help="render the window to a PNG and exit"
     )
@@ -195,8 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _CAPABILITIES.format(version=__version__, database=default_database_path())
             )
             return 0
-        path = Path(options.path) if options.path else None
-        if path is not None and not path.exists():
+        from burrdesk.model.run_database_opener import database_target
+
+        path = database_target(options.path) if options.path else None
+        if isinstance(path, Path) and not path.exists():
             print(f"burrdesk: there is no file at {path}.", file=sys.stderr)
             return EXIT_USAGE
         from burrdesk.views.app import run_app

@@ -32,7 +32,11 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """`password`: the server asks user burrdesk for it (scram-sha-256) instead of trusting
+    every local connection."""
+
+    def __init__(self, password: str | None = None) -> None:
+        self.password = password
         self.initdb, self.pg_ctl = _binary("initdb"), _binary("pg_ctl")
         self.root = Path(tempfile.mkdtemp(prefix="burrdesk-pg-"))
         self.data = self.root / "data"
@@ -52,7 +56,14 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         if self.as_root:
             shutil.chown(self.root, "nobody")
-        self._run(self.initdb, "-D", str(self.data), "-U", "burrdesk", "--auth=trust", "-E", "UTF8")
+        auth = ["--auth=trust"]
+        if self.password is not None:
+            secret = self.root / "password"
+            secret.write_text(self.password + "\n")
+            if self.as_root:
+                shutil.chown(secret, "nobody")
+            auth = ["--auth=scram-sha-256", f"--pwfile={secret}"]
+        self._run(self.initdb, "-D", str(self.data), "-U", "burrdesk", *auth, "-E", "UTF8")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w",
@@ -73,8 +84,8 @@ class PostgresServer:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_or_skip() -> PostgresServer:
-    server = PostgresServer()
+def start_or_skip(password: str | None = None) -> PostgresServer:
+    server = PostgresServer(password)
     if server.initdb is None or server.pg_ctl is None:
         message = "no PostgreSQL server binaries (initdb, pg_ctl): install Debian's postgresql"
         if os.environ.get("BURRDESK_REQUIRE_POSTGRES"):

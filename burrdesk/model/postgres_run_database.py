@@ -34,6 +34,7 @@ class PostgresRunDatabase(RunDatabase):
         import psycopg
 
         self.url = url
+        self.target = url
         self.path = None
         self.location = postgres_schema.shown_url(url)
         self.read_only = read_only

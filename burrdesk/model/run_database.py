@@ -83,6 +83,8 @@ class RunDatabase:
     path: Path | None
     location: str
     """Where the database is, as it may be shown (a file path, or a URL without password)."""
+    target: Path | str
+    """What `open_run_database` opens it again with (the path, or the URL as given)."""
     _run_columns = _RUN_COLUMNS
     _step_columns = _STEP_COLUMNS
 
@@ -91,6 +93,7 @@ class RunDatabase:
     ):
         self.path = Path(path)
         self.location = str(self.path)
+        self.target = self.path
         self.read_only = read_only
         if not self.path.exists():
             if not create or read_only:
@@ -274,15 +277,21 @@ class RunDatabase:
     @staticmethod
     def json_array_has(column: str, member: str | None = None) -> str:
         """SQL true when the JSON array in `column` (or in its object `member`) holds the
-        string given as parameter."""
+        string given as parameter (false where the text is not strict JSON: a NaN)."""
         array = f"{column}, '$.{member}'" if member else column
-        return f"EXISTS (SELECT 1 FROM json_each({array}) WHERE value = ?)"
+        return (
+            f"CASE WHEN json_valid({column}) THEN EXISTS "
+            f"(SELECT 1 FROM json_each({array}) WHERE value = ?) ELSE 0 END"
+        )
 
     @staticmethod
     def json_object_has(column: str, member: str) -> str:
         """SQL true when the object `member` of the JSON in `column` has the key given as
         parameter."""
-        return f"EXISTS (SELECT 1 FROM json_each({column}, '$.{member}') WHERE key = ?)"
+        return (
+            f"CASE WHEN json_valid({column}) THEN EXISTS "
+            f"(SELECT 1 FROM json_each({column}, '$.{member}') WHERE key = ?) ELSE 0 END"
+        )
 
     @staticmethod
     def _in_json_list(column: str) -> str:

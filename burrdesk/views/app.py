@@ -11,7 +11,7 @@ SCREENSHOT_SIZE = (1400, 900)
 
 
 def run_app(
-    path: Path | None = None, screenshot: Path | None = None, theme_name: str | None = None
+    path: Path | str | None = None, screenshot: Path | None = None, theme_name: str | None = None
 ) -> int:
     """Opens the main window (with `path` loaded); with `screenshot`, saves a PNG and exits."""
     if screenshot is not None and not os.environ.get("QT_QPA_PLATFORM"):
@@ -35,6 +35,8 @@ def run_app(
     if path is None:
         window.help.start_up()
     opened = path is None or window.files.open_path(path, ask=False)
+    if opened and isinstance(path, str) and screenshot is not None:
+        opened = window.timeline.wait_for_server() and window.last_error is None
     if not opened and screenshot is not None:
         print(f"burrdesk: {window.last_error or f'cannot open {path}.'}", file=sys.stderr)
         window.undo_stack.setClean()

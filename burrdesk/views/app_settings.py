@@ -36,3 +36,24 @@ def remember_recent(path: Path) -> list[str]:
     store.setValue("recent", recent[:MAX_RECENT])
     store.sync()
     return recent[:MAX_RECENT]
+
+
+def remembered_servers() -> list[str]:
+    """PostgreSQL servers connected to before, newest first, as URLs without a password."""
+    value = settings().value("servers", [])
+    if isinstance(value, str):
+        value = [value]
+    return [str(v) for v in (value or [])]
+
+
+def remember_server(url: str) -> list[str]:
+    """Puts `url` first among the remembered servers, its password (if any) taken out: a
+    password is never written to the settings (libpq finds it in PGPASSWORD or ~/.pgpass)."""
+    from burrdesk.model.postgres_schema import shown_url
+
+    shown = shown_url(url)
+    servers = [shown] + [s for s in remembered_servers() if s != shown]
+    store = settings()
+    store.setValue("servers", servers[:MAX_RECENT])
+    store.sync()
+    return servers[:MAX_RECENT]

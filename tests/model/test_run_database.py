@@ -1,5 +1,6 @@
 """The run database: schema, bad files, paging, state rebuilding, diffs and forks."""
 
+import math
 import sqlite3
 
 import pytest
@@ -390,3 +391,27 @@ def test_a_small_state_is_still_checkpointed_every_max_steps():
             policy.checkpointed(40)
             due.append(step)
     assert due == [1000, 2000, 3000]
+
+
+def test_values_strict_json_cannot_hold_do_not_break_the_queries_that_look_inside(db):
+    """NaN and NUL are kept as stored (Python's JSON), but SQLite's JSON functions and
+    PostgreSQL's JSONB refuse them: the look-ups treat such a row as one they cannot look
+    into instead of calling the database damaged."""
+    run_id = db.create_run(project="p", app_id="a", initial_state={"x": 0.0})
+    writer = db.writer(run_id)
+    writer.record_step(
+        sequence_id=0, action="odd", before={"x": 0.0}, after={"x": math.nan, "text": "a\x00b"},
+        result={"usage": {"prompt_tokens": 1}, "score": math.nan},
+    )  # fmt: skip
+    writer.record_step(
+        sequence_id=1, action="llm", before={"x": math.nan}, after={"x": 1.0},
+        result={"model": "gpt-4o", "usage": {"prompt_tokens": 5}},
+    )  # fmt: skip
+    state = db.state_at(run_id, 0)
+    assert math.isnan(state["x"]) and state["text"] == "a\x00b"
+    assert [(m.reply_model, m.reply_usage) for m in db.step_measures(run_id)] == [
+        (None, None),
+        ("gpt-4o", {"prompt_tokens": 5}),
+    ]
+    assert [s.sequence_id for s in db.search_steps(run_id, changed_key="x")] == [1]
+    assert [s.sequence_id for s in db.search_steps(run_id, changed_key="text")] == []

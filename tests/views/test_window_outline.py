@@ -20,7 +20,7 @@ def test_the_menus_read_as_a_person_expects(window):
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     assert list(menus) == ["File", "Edit", "View", "Run", "Help"]
     assert _entries(menus["File"]) == [
-        "New", "Open…", "Open Folder…", "Open Recent", "—", "Save", "Save As…", "Export", "—",
+        "New", "Open…", "Open Folder…", "Connect to Server…", "Open Recent", "—", "Save", "Save As…", "Export", "—",
         "Quit",
     ]  # fmt: skip
     assert _entries(menus["Edit"]) == [

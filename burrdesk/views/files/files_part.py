@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from burrdesk.engine.flow_export import export_mermaid, export_python
 from burrdesk.model.flow_document import FILE_SUFFIX, FlowDocument, FlowFileError, load_flow
 from burrdesk.model.flow_validation import errors, validate_flow
+from burrdesk.model.run_database_opener import is_server_url
 from burrdesk.views import app_settings
 from burrdesk.views.canvas.palette import EXAMPLES_DIR
 from burrdesk.views.files.flow_image import render_image, write_svg
@@ -43,6 +44,12 @@ class FilesPart(WindowPart):
             "Ctrl+Shift+O",
             tip="Show the runs Burr's tracker recorded in a folder such as ~/.burr, as they grow",
         )
+        self.connect_action = self.action(
+            "Connect to &Server…",
+            lambda: self.window.timeline.connect_dialog(),
+            "Ctrl+Shift+K",
+            tip="Show the runs a team records into a PostgreSQL run database",
+        )
         self.save_action = self.action("&Save", self.save, key.Save, "save")
         self.save_as_action = self.action("Save &As…", self.save_as, key.SaveAs, "save-as")
         self.quit_action = self.action("&Quit", window.close, key.Quit)
@@ -62,6 +69,7 @@ class FilesPart(WindowPart):
             self.new_action,
             self.open_action,
             self.open_folder_action,
+            self.connect_action,
             self.recent_menu,
         )
         outline.add_to_menu(
@@ -154,9 +162,14 @@ class FilesPart(WindowPart):
         if name:
             self.open_path(Path(name), ask=False)
 
-    def open_path(self, path: Path, ask: bool = True) -> bool:
-        """Opens a flow (replacing the current one), or shows the runs of a run database or
-        of a folder Burr's tracker writes."""
+    def open_path(self, path: Path | str, ask: bool = True) -> bool:
+        """Opens a flow (replacing the current one), or shows the runs of a run database, of
+        a folder Burr's tracker writes or of a server (a postgresql:// URL, connected to in
+        the background)."""
+        if is_server_url(path):
+            self.window.timeline.connect_server(str(path))
+            return True
+        path = Path(path)
         if path.is_dir():
             return self.window.timeline.open_burr_folder(path)
         if path.suffix.lower() in RUN_DATABASE_SUFFIXES:

@@ -93,7 +93,7 @@ class InsightsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("insightsPanel")
         self.run: RunRecord | None = None
-        self.db_path: Path | None = None
+        self.db_path: Path | str | None = None
         self.scope = "run"
         self.insights: Insights | None = None
         self.shown = False
@@ -255,7 +255,7 @@ class InsightsPanel(QWidget):
 
     # --- following the timeline ------------------------------------------------------------
 
-    def follow_run(self, run: RunRecord | None, db_path: Path | None) -> None:
+    def follow_run(self, run: RunRecord | None, db_path: Path | str | None) -> None:
         """The timeline selected `run`: in run scope it is the new subject; in project scope
         only a different project (or database) is."""
         previous, previous_path = self.run, self.db_path

@@ -6,7 +6,6 @@ its lists or charts selects that step on the timeline. It reads only while it is
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -53,7 +52,7 @@ class InsightsPart(WindowPart):
         run, database = timeline.current_run, timeline.database
         if run is None or run.run_id != run_id or database is None:
             return
-        self.panel.follow_run(run, Path(database.path))
+        self.panel.follow_run(run, database.target)
 
     def _run_ended(self, run_id: int, _status: str) -> None:
         if self.panel.run is not None and (

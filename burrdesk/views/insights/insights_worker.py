@@ -13,7 +13,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database import RunDatabaseError
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.run_insights import InsightsCancelled, project_insights, run_insights
 
 
@@ -21,7 +22,7 @@ from burrdesk.model.run_insights import InsightsCancelled, project_insights, run
 class InsightsRequest:
     """What to add up: one run, or the whole project of that run."""
 
-    db_path: Path
+    db_path: Path | str
     run_id: int
     project: str
     scope: str  # "run" or "project"
@@ -42,7 +43,7 @@ class _Job(QRunnable):
     def run(self) -> None:
         request = self.request
         try:
-            with RunDatabase(request.db_path, read_only=True) as database:
+            with open_run_database(request.db_path, read_only=True) as database:
                 if request.scope == "project":
                     insights = project_insights(
                         database, request.project, should_stop=self.stop.is_set

@@ -178,9 +178,9 @@ class RunPanel(QWidget):
         self.abandon_button.hide()
         self._set_running(False)
         if self.run_id is not None and self.db_path is not None:
-            from burrdesk.model.run_database import RunDatabase
+            from burrdesk.model.run_database_opener import open_run_database
 
-            with RunDatabase(self.db_path) as database:
+            with open_run_database(self.db_path) as database:
                 database.set_run_status(self.run_id, "stopped")
         self.status.setText(
             f"Abandoned run {self.run_id}: its last step may still finish in the background."

@@ -68,7 +68,10 @@ class ReproducePart(WindowPart):
             "fork_{project}_run{run}_step{seq}.py",
             "fork script",
             lambda database, run_id, seq: render_fork_script(
-                database, run_id, seq, db_path=str(Path(database.path).resolve())
+                database,
+                run_id,
+                seq,
+                db_path=str(database.path.resolve()) if database.path else database.location,
             ),
         )
 

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontDatabase
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database_opener import is_server_url, open_run_database
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_delta import diff_states
 from burrdesk.model.step_annotations import Annotation, AnnotationStore, export_dataset
@@ -367,8 +369,9 @@ class TimelinePanel(QWidget):
         return self._step
 
     def open_database(self, path: str | os.PathLike[str]) -> RunDatabase:
-        """Opens a run database read-only and shows its runs (raises RunDatabaseError)."""
-        database = RunDatabase(path, read_only=True)
+        """Opens a run database (a file or a server URL) read-only and shows its runs (raises
+        RunDatabaseError)."""
+        database = open_run_database(path, read_only=True)
         self.set_database(database, owned=True)
         return database
 
@@ -406,7 +409,7 @@ class TimelinePanel(QWidget):
             if not self.annotation_path.is_file():
                 return None
             try:
-                self._annotation_reader = RunDatabase(self.annotation_path, read_only=True)
+                self._annotation_reader = open_run_database(self.annotation_path, read_only=True)
             except RunDatabaseError:
                 return None
         return AnnotationStore(self._annotation_reader)
@@ -421,10 +424,10 @@ class TimelinePanel(QWidget):
         except RunDatabaseError:
             return {}
 
-    def _annotation_target(self) -> Path | None:
+    def _annotation_target(self) -> Path | str | None:
         if self.annotation_path is not None:
             return self.annotation_path
-        return self._db.path if self._db is not None else None
+        return self._db.target if self._db is not None else None
 
     def _run_of(self, step: StepRecord) -> RunRecord | None:
         """The run a shown step belongs to (a fork's inherited steps belong to its parent)."""
@@ -443,8 +446,9 @@ class TimelinePanel(QWidget):
             return None
         annotation = Annotation.for_step(run, step.sequence_id, step.action, **fields)
         try:
-            with RunDatabase(target) as writable:
+            with open_run_database(target) as writable:
                 saved = AnnotationStore(writable).save(annotation)
+
         except RunDatabaseError as exc:
             self.annotation_editor.show_status(str(exc))
             return None
@@ -453,7 +457,7 @@ class TimelinePanel(QWidget):
             self._annotation_reader = None
         self._show_annotation(step)
         self.annotation_editor.show_status(
-            f"Saved in {target.name}." if saved is not None else "Annotation removed."
+            f"Saved in {_short_name(target)}." if saved is not None else "Annotation removed."
         )
         if (self.step_status.currentData() or "").startswith("@"):
             self.apply_filters()
@@ -506,7 +510,7 @@ class TimelinePanel(QWidget):
         where = self._annotation_target()
         caption = f"Step {step.sequence_id} · {step.action}"
         if where is not None:
-            caption += f" · kept in {where.name}"
+            caption += f" · kept in {_short_name(where)}"
         self.annotation_editor.show_annotation(caption, annotation)
         self._refresh_annotation_tab(annotation)
 
@@ -889,3 +893,11 @@ def _json_block(value: Any) -> str:
     except (TypeError, ValueError):
         text = json.dumps(repr(value))
     return "\n".join("  " + line for line in text.splitlines())
+
+
+def _short_name(target: Path | str) -> str:
+    """A database as a caption names it: a file's name, a server database's name and host."""
+    if is_server_url(target):
+        parts = urlsplit(str(target))
+        return f"{parts.path.lstrip('/')} on {parts.hostname}"
+    return Path(target).name

@@ -11,6 +11,7 @@ import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtWidgets import QDialog
@@ -19,12 +20,17 @@ from burrdesk.model.burr_trace_mirror import BurrTraceMirror, SyncReport
 from burrdesk.model.burr_tracker_format import BurrFormatError, default_storage_dir
 from burrdesk.model.data_location import default_database_path
 from burrdesk.model.flow_document import FlowDocument
+from burrdesk.model.postgres_schema import shown_url
 from burrdesk.model.recorded_flow import recorded_document
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database_opener import is_server_url, open_run_database
 from burrdesk.model.run_records import RunRecord
 from burrdesk.views import theme as themes
+from burrdesk.views.app_settings import remember_server
 from burrdesk.views.timeline.burr_folder_follower import BurrFolderFollower
 from burrdesk.views.timeline.rewind_dialog import RewindDialog, rewind_unavailable_reason
+from burrdesk.views.timeline.server_connector import ServerConnector
+from burrdesk.views.timeline.server_dialog import ServerConnectDialog
 from burrdesk.views.timeline.timeline_panel import TimelinePanel
 from burrdesk.views.window_part import WindowPart
 
@@ -63,8 +69,14 @@ class TimelinePart(WindowPart):
         run_panel.runEnded.connect(self._run_advanced)
         run_panel.streaming.connect(self.panel.show_streaming)
 
-        self.sources: list[tuple[str, Path]] = []
-        """What the source list offers: ("database", file) and ("burr", tracker folder)."""
+        self.server_dialog: ServerConnectDialog | None = None
+        self.connector = ServerConnector(window)
+        self.connector.connected.connect(self.show_server)
+        self.connector.failed.connect(self._server_failed)
+
+        self.sources: list[tuple[str, Path | str]] = []
+        """What the source list offers: ("database", file), ("burr", tracker folder) and
+        ("server", postgresql:// URL, with a password typed this session if one was)."""
         self.follower: BurrFolderFollower | None = None
         self.burr_notes: list[str] = []
         self._awaiting_first_read = False
@@ -87,10 +99,10 @@ class TimelinePart(WindowPart):
 
     # --- sources: run databases and Burr folders ---------------------------------------------
 
-    def add_source(self, kind: str, path: Path) -> int:
-        """Lists a run database ("database") or a Burr tracker folder ("burr") in the source
-        list without opening it; returns its row."""
-        resolved = Path(path).expanduser().resolve()
+    def add_source(self, kind: str, path: Path | str) -> int:
+        """Lists a run database ("database"), a Burr tracker folder ("burr") or a server
+        ("server") in the source list without opening it; returns its row."""
+        resolved = path if kind == "server" else Path(path).expanduser().resolve()
         for row, known in enumerate(self.sources):
             if known == (kind, resolved):
                 return row
@@ -100,10 +112,11 @@ class TimelinePart(WindowPart):
             themes.icon("burr-folder" if kind == "burr" else "database"), _label(kind, resolved)
         )
         row = combo.count() - 1
-        combo.setItemData(row, str(resolved), Qt.ItemDataRole.ToolTipRole)
+        shown = shown_url(resolved) if kind == "server" else str(resolved)
+        combo.setItemData(row, shown, Qt.ItemDataRole.ToolTipRole)
         return row
 
-    def _show_source(self, kind: str, path: Path) -> None:
+    def _show_source(self, kind: str, path: Path | str) -> None:
         combo = self.panel.source_combo
         combo.blockSignals(True)
         combo.setCurrentIndex(self.add_source(kind, path))
@@ -114,18 +127,82 @@ class TimelinePart(WindowPart):
         current = self._current_source()
         if (kind, path) == current:
             return
+        if kind == "server":
+            if current is not None:
+                self._show_source(*current)  # until the server answers
+            self.connect_server(str(path))
+            return
         opened = self.open_burr_folder(path) if kind == "burr" else self.open_run_database(path)
         if not opened and current is not None:
             self._show_source(*current)
 
-    def _current_source(self) -> tuple[str, Path] | None:
+    def _current_source(self) -> tuple[str, Path | str] | None:
         if self.follower is not None:
             return ("burr", Path(self.follower.mirror.folder).resolve())
         database = self.panel.database
-        return ("database", Path(database.path).resolve()) if database is not None else None
+        if database is None:
+            return None
+        if database.path is None:
+            return ("server", database.target)
+        return ("database", database.path.resolve())
+
+    # --- servers -----------------------------------------------------------------------------
+
+    def connect_dialog(self) -> ServerConnectDialog:
+        """File → Connect to Server…: asks where, connects in the background, shows the runs."""
+        dialog = ServerConnectDialog(self.window)
+        self.server_dialog = dialog
+        dialog.accepted.connect(lambda: self._dialog_connected(dialog))
+        dialog.open()
+        return dialog
+
+    def _dialog_connected(self, dialog: ServerConnectDialog) -> None:
+        if dialog.database is not None and dialog.url is not None:
+            self.show_server(dialog.url, dialog.database)
+
+    def connect_server(self, url: str) -> None:
+        """Connects to the server at `url` without the dialog (the source list, the command
+        line); the runs appear when it answers, a failure is one message."""
+        self.status_message(f"Connecting to {shown_url(url)}…", 10_000)
+        self.connector.connect_to(url)
+
+    def _server_failed(self, url: str, message: str, password_wanted: bool) -> None:
+        if password_wanted and self.window.interactive:
+            dialog = self.connect_dialog()
+            dialog.fill(url)
+            dialog._failed(url, message, True)
+            return
+        self.show_error("Cannot connect to the server", message)
+
+    def show_server(self, url: str, database: RunDatabase) -> None:
+        """Shows the runs of a connected server database and follows them as they grow
+        (by polling, as for a file: see postgres_run_database.py)."""
+        self._stop_following()
+        self.panel.set_database(database, owned=True)
+        self.panel.set_annotation_path(None)
+        self._show_source("server", url)
+        remember_server(url)
+        self.panel.set_live(True)
+        self.dock.show()
+        self.dock.raise_()
+        self._select_newest()
+        count = database.count_runs()
+        self.status_message(
+            f"Connected to {database.location}: {count:,} run{'s' * (count != 1)}.", 8000
+        )
+
+    def wait_for_server(self, timeout_ms: int = 15_000) -> bool:
+        """Lets the events run until a connection attempt ends (for `--screenshot` and
+        tests; the window itself never waits)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.connector.busy and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.01)
+        QCoreApplication.processEvents()
+        return not self.connector.busy
 
     def open_run_database(self, path: Path) -> bool:
-        """Shows a run database's runs and steps (a bad file is one message)."""
+        """Shows a run database file's runs and steps (a bad file is one message)."""
         self._stop_following()
         try:
             self.panel.open_database(path)
@@ -219,17 +296,16 @@ class TimelinePart(WindowPart):
 
     def _follow_run(self, run_id: int, db_path: str) -> None:
         current = self.panel.database
-        if (
-            self.follower is not None
-            or current is None
-            or Path(current.path).resolve() != Path(db_path).resolve()
-        ):
+        if self.follower is not None or current is None or not _same_target(current, db_path):
             self._stop_following()
             try:
                 self.panel.open_database(db_path)
             except RunDatabaseError:
                 return
-            self._show_source("database", Path(db_path))
+            if is_server_url(db_path):
+                self._show_source("server", db_path)
+            else:
+                self._show_source("database", Path(db_path))
         self.panel.follow_live()
         self.panel.select_run(run_id)
 
@@ -297,8 +373,8 @@ class TimelinePart(WindowPart):
         self, run: RunRecord, sequence_id: int, state: dict[str, Any], next_action: str | None
     ) -> int:
         """Records a fork of `run` after `sequence_id` and runs it with the run's own flow."""
-        db_path = Path(self.panel.database.path)
-        with RunDatabase(db_path) as database:
+        db_path = self.panel.database.target
+        with open_run_database(db_path) as database:
             fork = database.fork(run.run_id, sequence_id, state=state, next_action=next_action)
         document = FlowDocument.model_validate(run.flow)
         self.window.run.start(document, db_path, continue_app_id=fork.app_id)
@@ -308,8 +384,17 @@ class TimelinePart(WindowPart):
         return fork.run_id
 
 
-def _label(kind: str, path: Path) -> str:
+def _same_target(database: RunDatabase, target: str) -> bool:
+    if database.path is None:
+        return shown_url(str(database.target)) == shown_url(target)
+    return not is_server_url(target) and database.path.resolve() == Path(target).resolve()
+
+
+def _label(kind: str, path: Path | str) -> str:
     """How the source list names a source: short, with the home folder as ~."""
+    if kind == "server":
+        parts = urlsplit(str(path))
+        return f"Server · {parts.path.lstrip('/') or 'postgres'} on {parts.hostname or 'localhost'}"
     if kind == "database" and path == default_database_path().expanduser().resolve():
         return "burrdesk runs"
     home = Path.home().resolve()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from database_targets import tracker_kwargs
 from fork_recording import continue_fork
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QTableView
 
 from burrdesk.engine import ApplicationBuilder, State, action, default, expr
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.model.run_database_opener import open_run_database
 from burrdesk.model.state_codec import OpaqueValue
 from burrdesk.model.state_delta import KeyChange, StateDiff
 from burrdesk.views import theme
@@ -53,7 +55,7 @@ def counter_app(db_path, app_id="counter-1", project="demo", limit=1_000_000):
         .with_state(count=0)
         .with_identifiers(app_id=app_id)
         .with_entrypoint("increment")
-        .with_tracker("sqlite", project=project, params={"db_path": str(db_path)})
+        .with_tracker(project=project, **tracker_kwargs(str(db_path)))
         .build()
     )
 
@@ -154,12 +156,11 @@ def test_steps_model_filters_through_search(qtbot, db, runs_db):
     assert model.rowCount() == 3
 
 
-def test_steps_model_follows_a_live_run_without_a_reset(qtbot, tmp_path):
-    path = tmp_path / "live.db"
-    app = counter_app(path)
+def test_steps_model_follows_a_live_run_without_a_reset(qtbot, db_target):
+    app = counter_app(db_target)
     for _ in range(STEP_PAGE + 20):
         app.step()
-    database = RunDatabase(path, read_only=True)
+    database = open_run_database(db_target, read_only=True)
     model = StepsTableModel()
     view = QTableView()
     qtbot.addWidget(view)
@@ -182,9 +183,10 @@ def test_steps_model_follows_a_live_run_without_a_reset(qtbot, tmp_path):
     database.close()
 
 
-def test_a_20000_step_run_opens_with_one_page(qtbot, tmp_path):
-    path = tmp_path / "big.db"
-    with RunDatabase(path) as database:
+def test_a_20000_step_run_opens_with_one_page(qtbot, db_target):
+    """On a server too: the table reads pages of rows from it, never the whole run."""
+    path = db_target
+    with open_run_database(path) as database:
         run_id = database.create_run(project="big", app_id="generated", initial_state={"n": 0})
         writer = database.writer(run_id)
         with writer.batched():
@@ -583,8 +585,8 @@ def test_panel_filters_runs_and_steps(qtbot, panel, runs_db):
     assert panel.steps_view.placeholder == "Select a run"
 
 
-def test_panel_follows_a_live_run(qtbot, tmp_path):
-    path = tmp_path / "live.db"
+def test_panel_follows_a_live_run(qtbot, db_target):
+    path = db_target
     app = counter_app(path, "live")
     for _ in range(5):
         app.step()
