@@ -8,6 +8,7 @@ BURRDESK_REQUIRE_POSTGRES=1, so there a missing server fails instead of skipping
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -64,6 +65,10 @@ class PostgresServer:
                 shutil.chown(secret, "nobody")
             auth = ["--auth=scram-sha-256", f"--pwfile={secret}"]
         self._run(self.initdb, "-D", str(self.data), "-U", "burrdesk", *auth, "-E", "UTF8")
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Starts the server on its existing data folder (after `halt`)."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w",
@@ -77,9 +82,14 @@ class PostgresServer:
             time.sleep(0.1)
         raise RuntimeError(f"PostgreSQL did not start on port {self.port}")
 
+    def halt(self) -> None:
+        """Stops the server at once, as a crash or an outage would, keeping its data."""
+        self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
+
     def stop(self) -> None:
         try:
-            self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
+            with contextlib.suppress(subprocess.CalledProcessError):  # halted already
+                self.halt()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 

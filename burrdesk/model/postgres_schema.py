@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from burrdesk.model.run_database import RunDatabaseError
+from burrdesk.model.run_database import RunDatabaseError, first_line
 from burrdesk.model.run_database_schema import FORMAT_MARKER
 
 SERVER_SCHEMA_VERSION = 2
@@ -205,7 +205,3 @@ def shown_url(url: str) -> str:
     credentials, _, host = tail.rpartition("@")
     user = credentials.split(":", 1)[0]
     return f"{head}://{user}@{host}"
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")

@@ -244,14 +244,22 @@ class RunDatabase:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a database error in it (a locked file, a server gone away) is
+        a RunDatabaseError of one sentence, and nothing of the transaction is kept."""
         with self._lock:
-            self.conn.execute(self.BEGIN)
             try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+                self.conn.execute(self.BEGIN)
+                try:
+                    yield self.conn
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(*self.DATABASE_ERRORS):
+                        self.conn.execute("ROLLBACK")
+                    raise
+            except self.DATABASE_ERRORS as exc:
+                raise RunDatabaseError(
+                    f"{self.location} could not be written: {first_line(exc)}."
+                ) from None
 
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -1223,19 +1231,23 @@ class RunWriter:
                         _REFRESH_RUN,
                         (step_count, first, sequence_id, now, status, self.run_id),
                     )
-            except database.DUPLICATE_ERRORS:
                 if not single:
-                    conn.execute("ROLLBACK")
-                raise RunDatabaseError(
-                    f"Run {self.run_id} already has a step {sequence_id}; a resumed application "
-                    "must continue after the run's last step."
-                ) from None
-            except BaseException:
+                    conn.execute("COMMIT")
+            except BaseException as exc:
                 if not single:
-                    conn.execute("ROLLBACK")
+                    with contextlib.suppress(*database.DATABASE_ERRORS):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, database.DUPLICATE_ERRORS):
+                    raise RunDatabaseError(
+                        f"Run {self.run_id} already has a step {sequence_id}; a resumed "
+                        "application must continue after the run's last step."
+                    ) from None
+                if isinstance(exc, database.DATABASE_ERRORS):
+                    raise RunDatabaseError(
+                        f"Step {sequence_id} of run {self.run_id} could not be recorded in "
+                        f"{database.location}: {first_line(exc)}."
+                    ) from None
                 raise
-            if not single:
-                conn.execute("COMMIT")
         self.step_count = step_count
         self.first_sequence_id = first
         self.last_sequence_id = sequence_id
@@ -1331,6 +1343,11 @@ _REFRESH_RUN = (
     "UPDATE runs SET step_count = ?, first_sequence_id = ?, last_sequence_id = ?, "
     "updated_at = ?, status = ? WHERE run_id = ?"
 )
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as part of a sentence: its first line, without a final stop."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
 
 
 def _inherits(run: RunRecord, sequence_id: int) -> bool:

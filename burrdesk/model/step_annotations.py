@@ -128,33 +128,28 @@ class AnnotationStore:
                 "updated_at": now,
             }
         )
-        try:
-            with self.database._transaction() as conn:
-                conn.execute(
-                    f"INSERT INTO annotations ({_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (project, partition_key, app_id, sequence_id) DO UPDATE SET "
-                    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMN_NAMES[4:]),
-                    (
-                        stored.project,
-                        stored.partition_key,
-                        stored.app_id,
-                        stored.sequence_id,
-                        stored.action,
-                        stored.verdict,
-                        json.dumps(list(stored.tags), ensure_ascii=False),
-                        stored.note,
-                        None
-                        if stored.expected is None
-                        else json.dumps(stored.expected, ensure_ascii=False),
-                        stored.created_at,
-                        stored.updated_at,
-                    ),
-                )
-        except self.database.DATABASE_ERRORS as exc:
-            raise RunDatabaseError(
-                f"The annotation could not be saved in {self.database.location}: {exc}."
-            ) from None
+        with self.database._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO annotations ({_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (project, partition_key, app_id, sequence_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in _COLUMN_NAMES[4:]),
+                (
+                    stored.project,
+                    stored.partition_key,
+                    stored.app_id,
+                    stored.sequence_id,
+                    stored.action,
+                    stored.verdict,
+                    json.dumps(list(stored.tags), ensure_ascii=False),
+                    stored.note,
+                    None
+                    if stored.expected is None
+                    else json.dumps(stored.expected, ensure_ascii=False),
+                    stored.created_at,
+                    stored.updated_at,
+                ),
+            )
         return stored
 
     def remove(self, annotation: Annotation) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from burrdesk.engine import ApplicationBuilder, State, action
 from burrdesk.model import postgres_schema
 from burrdesk.model.run_database import RunDatabaseError
 from burrdesk.model.run_database_opener import database_target, open_run_database, shown_target
@@ -53,7 +54,7 @@ def test_read_only_refuses_an_empty_database_and_every_write(postgres_url):
     open_run_database(postgres_url).close()
     with open_run_database(postgres_url, read_only=True) as reader:
         assert reader.read_only and reader.list_runs() == []
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        with pytest.raises(RunDatabaseError, match="could not be written: cannot execute"):
             reader.create_run(project="p", app_id="a", initial_state={})
 
 
@@ -65,3 +66,40 @@ def test_the_url_is_shown_without_its_password_everywhere():
         open_run_database("postgresql://ada:top%20secret@127.0.0.1:1/team")
     assert "secret" not in str(failed.value)
     assert str(failed.value).startswith("Cannot connect to postgresql://ada@127.0.0.1:1/team")
+
+
+@action(reads=["count"], writes=["count"])
+def increment(state: State) -> State:
+    return state.update(count=state["count"] + 1)
+
+
+def test_a_server_that_stops_mid_run_is_one_sentence_and_keeps_every_step_before():
+    from postgres_server import start_or_skip
+
+    server = start_or_skip()
+    try:
+        app = (
+            ApplicationBuilder()
+            .with_actions(increment=increment)
+            .with_transitions(("increment", "increment"))
+            .with_state(count=0)
+            .with_entrypoint("increment")
+            .with_tracker("postgresql", project="outage", params={"db_url": server.url})
+            .build()
+        )
+        for _ in range(5):
+            app.step()
+        server.halt()
+        with pytest.raises(RunDatabaseError) as lost:
+            app.step()
+        message = str(lost.value)
+        assert message.startswith(f"Step 5 of run 1 could not be recorded in {server.url}: ")
+        assert "\n" not in message
+        app.builder.tracker.close()
+        server.resume()
+        with open_run_database(server.url, read_only=True) as db:
+            (run,) = db.list_runs()
+            assert (run.step_count, run.last_sequence_id) == (5, 4)
+            assert db.state_at(run.run_id, 4) == {"count": 5}
+    finally:
+        server.stop()

@@ -436,11 +436,17 @@ class RunDatabaseTracker(
             return
         with self._lock:
             apps, self._apps = list(self._apps.values()), {}
-        for tracked in apps:
-            run = tracked.writer.database.get_run(tracked.writer.run_id)
-            if run.status in ("running", "created"):
-                tracked.writer.finish(status)
-        self._close_database()
+        try:
+            for tracked in apps:
+                run = tracked.writer.database.get_run(tracked.writer.run_id)
+                if run.status in ("running", "created"):
+                    tracked.writer.finish(status)
+        except RunDatabaseError:
+            # The database went away (a server outage): its runs read as "interrupted" once
+            # this process ends, which is what happened to them; closing must still close.
+            pass
+        finally:
+            self._close_database()
 
     def _close_database(self) -> None:
         with self._lock:
