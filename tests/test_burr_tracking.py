@@ -17,6 +17,7 @@ import pytest
 
 from burrdesk.model.burr_import import import_tracker_dir
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.model.run_database_opener import open_run_database
 
 burr_core = pytest.importorskip("burr.core", reason="apache-burr is in the test extra")
 from burr.core import ApplicationBuilder, State, action, default, expr, when  # noqa: E402
@@ -97,8 +98,9 @@ def _application(tracker, app_id: str, *, failing: bool = False, hooks=(), answe
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "runs.db"
+def db_path(db_target: str) -> str:
+    """Real Burr programs record into a file and, the same tests again, into PostgreSQL."""
+    return db_target
 
 
 def _run_question(app) -> None:
@@ -117,7 +119,7 @@ def test_a_burr_program_records_steps_spans_attributes_and_streams(db_path, tmp_
     _run_question(_application(tracker, app_id, hooks=[burr_tracker]))
     tracker.close()
 
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         (run,) = database.list_runs(project="agent")
         assert (run.app_id, run.partition_key, run.status) == (app_id, "user-1", "completed")
         steps = database.read_steps(run.run_id)
@@ -169,7 +171,7 @@ def test_an_exception_in_a_burr_action_is_recorded_and_the_run_marked_failed(db_
     with pytest.raises(RuntimeError, match="gave up after 1 tries"):
         app.run(halt_after=["speak"], inputs={"question": "why"})
     tracker.close()
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         (run,) = database.list_runs(project="agent")
         failed = database.get_step(run.run_id, 2)
         assert run.status == "failed"
@@ -191,7 +193,7 @@ def test_an_async_burr_application_records_like_a_sync_one(db_path, answering):
 
     asyncio.run(main())
     tracker.close()
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         (run,) = database.list_runs(project="agent")
         assert [s.action for s in database.read_steps(run.run_id)] == ["ask", "answer"]
         assert database.state_at(run.run_id, 0) == {"tries": 0, "question": "async too"}
@@ -224,7 +226,7 @@ def test_a_recorded_burr_run_is_forked_with_burrs_own_initialize_from(db_path):
     _, streaming = forked.stream_result(halt_after=["speak"])
     streaming.get()
     tracker.close()
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         original = database.find_run("original", project="agent", partition_key="user-1")
         fork = database.find_run("fork", project="agent", partition_key="user-1")
         assert (fork.parent_run_id, fork.parent_sequence_id) == (original.run_id, 1)
@@ -248,7 +250,7 @@ def test_the_parallel_diagnosis_records_its_sub_applications(openai_server, monk
     *_, state = app.run(halt_after=["determine_diagnosis"], inputs={"audio": audio})
     assert state["final_diagnosis"] == "Common cold"
     tracker.close()
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         (parent,) = database.list_runs(project="diagnosis", roots_only=True)
         assert parent.status == "completed" and parent.child_count == 3
         assert [s.action for s in database.read_steps(parent.run_id)] == [
@@ -297,7 +299,7 @@ def test_pydantic_typed_burr_state_is_stored_as_json_and_forks_back(db_path):
     loaded = tracker.load(None, "typed", 0)
     assert loaded["state"]["answer"] == "you asked 'why typed?'"
     tracker.close()
-    with RunDatabase(db_path, read_only=True) as database:
+    with open_run_database(db_path, read_only=True) as database:
         (run,) = database.list_runs(project="typed")
         assert run.status == "completed"
         assert database.state_at(run.run_id, 0)["answer"] == "you asked 'why typed?'"
