@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.postgres_schema import shown_url
 from burrdesk.model.run_database import RunDatabase
+from burrdesk.views import theme as themes
 from burrdesk.views.app_settings import remembered_servers
 from burrdesk.views.timeline.server_connector import (
     ServerConnector,
@@ -164,4 +165,5 @@ class ServerConnectDialog(QDialog):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setProperty("error", error)
-        self.status.setStyleSheet("color: #c0392b;" if error else "")
+        color = themes.current_theme().color("error").name()
+        self.status.setStyleSheet(f"color: {color};" if error else "")
