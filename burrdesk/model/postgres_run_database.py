@@ -15,6 +15,7 @@ test would feel, and a view polling once a second costs one small query.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from typing import Any
@@ -88,6 +89,11 @@ class PostgresRunDatabase(RunDatabase):
         "CASE WHEN jsonb_typeof(burrdesk_jsonb(result) -> 'usage') = 'object' "
         "THEN (burrdesk_jsonb(result) -> 'usage')::text END"
     )
+
+    def _pipelined(self) -> contextlib.AbstractContextManager[object]:
+        """psycopg's pipeline mode: a batch's inserts go out back to back, and their answers
+        are read when the batch ends (or a read needs one), instead of a round trip each."""
+        return self.conn.raw.pipeline()
 
     def _insert_run(self, conn: Any, sql: str, args: tuple) -> int:
         return conn.execute(f"{sql} RETURNING run_id", args).fetchone()[0]

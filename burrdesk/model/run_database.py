@@ -314,6 +314,11 @@ class RunDatabase:
     )
     """An LLM node's model and token usage, read from its result without parsing the rest."""
 
+    def _pipelined(self) -> contextlib.AbstractContextManager[object]:
+        """Inside a batch: statements that may be sent without waiting for each answer
+        (a server's round trips; a file has none)."""
+        return contextlib.nullcontext()
+
     def _insert_run(self, conn: Any, sql: str, args: tuple) -> int:
         return conn.execute(sql, args).lastrowid
 
@@ -1268,7 +1273,7 @@ class RunWriter:
     def batched(self) -> Iterator[RunWriter]:
         """Records many steps in one transaction: for importers and generators, not live runs
         (a step inside a batch becomes durable only when the batch ends)."""
-        with self.database._transaction():
+        with self.database._transaction(), self.database._pipelined():
             self._batched = True
             try:
                 yield self
