@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -192,9 +192,27 @@ class RunDatabase:
 
         `journal_size_limit` cuts the WAL file back whenever it restarts, so a long run's WAL
         stays a few MB instead of keeping its largest size (see `RunWriter.WAL_RESET_STEPS`)."""
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        self._retry_when_locked(self._enter_wal)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+
+    def _enter_wal(self) -> None:
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode = WAL")
+
+    def _retry_when_locked(self, statement: Callable[[], None], seconds: float = 5.0) -> None:
+        """Runs `statement`, again while another program holds the lock it needs. Changing
+        the journal mode does not wait on the busy timeout: a program opening a new file
+        while another already writes it would fail at once with "database is locked"."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                statement()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def idle(self) -> None:
         """Nothing is being written for now: stop the checkpoint thread and empty the WAL (a
