@@ -32,7 +32,8 @@ class PostgresRunDatabase(RunDatabase):
     LIKE = "ILIKE"
 
     def __init__(self, url: str, *, create: bool = True, read_only: bool = False):
-        import psycopg
+        raw = postgres_schema.connect(url, create=create and not read_only, autocommit=True)
+        import psycopg  # connect() said what to install when it is missing
 
         self.url = url
         self.target = url
@@ -44,7 +45,6 @@ class PostgresRunDatabase(RunDatabase):
         self.version = SCHEMA_VERSION
         self.DUPLICATE_ERRORS = (psycopg.errors.UniqueViolation,)
         self.DATABASE_ERRORS = (psycopg.Error,)
-        raw = postgres_schema.connect(url, create=create and not read_only, autocommit=True)
         if read_only:
             raw.execute("SET default_transaction_read_only = on")
         self.conn = _ServerConnection(raw)
