@@ -7,6 +7,7 @@ schema, a bad run id) ends with one sentence on stderr and exit code 2, never a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import sys
@@ -189,6 +190,10 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `burrdesk` console script; returns the process exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A state may hold text that is not valid Unicode (a lone surrogate): print it escaped.
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments or arguments[0] not in SUBCOMMANDS:
         options = build_app_parser().parse_args(arguments)

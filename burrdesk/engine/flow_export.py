@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 import textwrap
 from typing import Literal
@@ -190,11 +191,27 @@ _RESERVED = {
 
 
 def _function_name(node_id: str, taken: set[str]) -> str:
-    name = node_id if node_id not in _RESERVED else f"{node_id}_node"
+    """A Python name for a node's function: the id itself when it is one (Burr's action names
+    are any string: `終わり🏁` becomes `終わり_`, `step-1` `step_1`)."""
+    name = "".join(c if f"a{c}".isidentifier() else "_" for c in node_id) or "node"
+    if not name.isidentifier() or keyword.iskeyword(name):
+        name = f"node_{name}"
+    name = name if name not in _RESERVED else f"{name}_node"
     while name in taken or name in _RESERVED:
         name += "_"
     taken.add(name)
     return name
+
+
+def _action_arguments(action_names: dict[str, str]) -> list[str]:
+    """`with_actions` arguments: `name=function`, and the names Python cannot take as a
+    keyword (`step-1`, `class`) in one `**{...}`."""
+    plain = {n: f for n, f in action_names.items() if n.isidentifier() and not keyword.iskeyword(n)}
+    lines = [f"            {name}={function}," for name, function in plain.items()]
+    other = [f"{_py(n)}: {f}" for n, f in action_names.items() if n not in plain]
+    if other:
+        lines.append("            **{" + ", ".join(other) + "},")
+    return lines
 
 
 def _import_names(document: FlowDocument, blocks: list[str]) -> list[str]:
@@ -290,7 +307,7 @@ def export_python(document: FlowDocument, target: Target = "burr") -> str:
         "    return (",
         "        ApplicationBuilder()",
         "        .with_actions(",
-        *[f"            {nid}={fn}," for nid, fn in action_names.items()],
+        *_action_arguments(action_names),
         "        )",
     ]
     if document.edges:

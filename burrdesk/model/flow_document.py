@@ -196,11 +196,16 @@ def parse_flow(text: str, source: str = "the flow") -> FlowDocument:
         raise FlowFileError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from None
+    except RecursionError:
+        raise FlowFileError(_too_deep(source)) from None
     if not isinstance(data, dict):
         raise FlowFileError(
             f'{source} must hold a JSON object with "format": "{FORMAT}", '
-            f"not a JSON {type(data).__name__}."
+            f"not a JSON {_JSON_TYPES.get(type(data), type(data).__name__)}."
         )
+    deepest = _deepest_path(data)
+    if deepest is not None:
+        raise FlowFileError(_too_deep(source, deepest))
     if data.get("format") != FORMAT:
         raise FlowFileError(
             f'{source} is not a burrdesk flow: its "format" is {data.get("format")!r}, '
@@ -218,6 +223,43 @@ def parse_flow(text: str, source: str = "the flow") -> FlowDocument:
         first = exc.errors()[0]
         where = _describe_location(data, first["loc"])
         raise FlowFileError(f"{source}: {where} {first['msg'].lower()}.") from None
+
+
+MAX_NESTING = 100
+"""How deep values in a flow may nest. States are JSON and stored as JSON; far deeper values
+(a thousand levels) break every recursive reader on the way (JSON, pydantic, the run
+database, the state tree), so they are refused at the door in one sentence."""
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_TYPES[type(None)] = "null"
+
+
+def _deepest_path(data: Any) -> str | None:
+    """Where `data` nests deeper than MAX_NESTING (a dotted path), or None. Iterative, so a
+    deep value cannot exhaust the stack while it is measured."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_NESTING:
+            return path or "the top"
+        if isinstance(value, dict):
+            stack.extend(
+                (v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+            )
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
+    return None
+
+
+def _too_deep(source: str, path: str | None = None) -> str:
+    where = f" at {_shortened(path)}" if path else ""
+    return (
+        f"{source} nests values more than {MAX_NESTING} levels deep{where}; "
+        "burrdesk reads flows nested up to that."
+    )
+
+
+def _shortened(path: str, limit: int = 60) -> str:
+    return path if len(path) <= limit else f"{path[:limit]}…"
 
 
 def load_flow(path: str | Path) -> FlowDocument:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import string
 from collections import deque
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from burrdesk.model.flow_document import NODE_KINDS, FlowDocument, FlowNode
+from burrdesk.model.flow_document import NODE_KINDS, FlowDocument, FlowNode, InputField
 from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 
 Severity = Literal["error", "warning"]
@@ -81,21 +81,27 @@ def template_fields(template: str) -> list[str]:
     return names
 
 
+def node_id_problem(node_id: str) -> str | None:
+    """Why `node_id` cannot name a node, or None. Burr takes any string as an action name, so
+    a flow does too (`終わり🏁`, `step-1`); only what no one can see or type is refused."""
+    if not node_id.strip():
+        return "a node needs a name that is not empty."
+    if node_id != node_id.strip():
+        return f"{node_id!r} starts or ends with spaces."
+    if any(not character.isprintable() for character in node_id):
+        return f"{node_id!r} holds a control character; names are text one can type."
+    return None
+
+
 def validate_flow(document: FlowDocument) -> list[Problem]:
     """Every problem in the document, errors first, in document order."""
     problems: list[Problem] = []
     ids = [n.id for n in document.nodes]
     seen: set[str] = set()
     for node in document.nodes:
-        if not node.id.isidentifier():
-            problems.append(
-                Problem(
-                    severity="error",
-                    node_id=node.id,
-                    field="id",
-                    message=f"'{node.id}' is not a valid name: use letters, digits and _ only.",
-                )
-            )
+        reason = node_id_problem(node.id)
+        if reason is not None:
+            problems.append(Problem(severity="error", node_id=node.id, field="id", message=reason))
         if node.id in seen:
             problems.append(
                 Problem(severity="error", node_id=node.id, field="id", message="duplicate node id.")
@@ -148,6 +154,16 @@ def _check_node(node: FlowNode) -> list[Problem]:
                     message="an input node must declare at least one input.",
                 )
             )
+        if not isinstance(fields, list):
+            fields = []
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field="params.inputs",
+                    message="the inputs must be a list of {name, type, prompt, default}.",
+                )
+            )
         for field in fields:
             if not isinstance(field, dict) or not str(field.get("name", "")).isidentifier():
                 problems.append(
@@ -155,10 +171,25 @@ def _check_node(node: FlowNode) -> list[Problem]:
                         severity="error",
                         node_id=node.id,
                         field="params.inputs",
-                        message=f"input {field!r} needs a 'name' that is a valid identifier.",
+                        message=f"input {_shown(field)} needs a 'name' that is a valid identifier.",
                     )
                 )
+                continue
+            problems.extend(_check_input_field(node, field))
     elif node.kind == "llm":
+        try:
+            node.llm_params()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            problems.append(
+                Problem(
+                    severity="error",
+                    node_id=node.id,
+                    field=f"params.{key}",
+                    message=f"'{key}' {_expectation(first['msg'])}, not {_shown(first.get('input'))}.",
+                )
+            )
         template = str(node.params.get("prompt_template", "{prompt}"))
         try:
             list(string.Formatter().parse(template))
@@ -172,6 +203,64 @@ def _check_node(node: FlowNode) -> list[Problem]:
                 )
             )
     return problems
+
+
+_DEFAULT_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+
+def _check_input_field(node: FlowNode, field: dict[str, Any]) -> list[Problem]:
+    """An input's declared type is one the run can ask for, and its default is of that type
+    (a run would otherwise fail at that step, or carry a wrong value on)."""
+    name = field["name"]
+    try:
+        declared = InputField.model_validate(field)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="params.inputs",
+                message=f"input '{name}': '{key}' {_expectation(first['msg'])}.",
+            )
+        ]
+    allowed = _DEFAULT_TYPES.get(declared.type)
+    default = declared.default
+    wrong_bool = isinstance(default, bool) and declared.type in ("int", "float")
+    if default is not None and allowed and (not isinstance(default, allowed) or wrong_bool):
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="params.inputs",
+                message=(
+                    f"input '{name}' takes {_TYPE_WORDS[declared.type]}, but its default "
+                    f"{_shown(default)} is not one."
+                ),
+            )
+        ]
+    return []
+
+
+_TYPE_WORDS = {"str": "text", "int": "an integer", "float": "a number", "bool": "true or false"}
+
+
+def _expectation(pydantic_message: str) -> str:
+    """'should be a valid number' from pydantic's 'Input should be a valid number, unable to
+    parse string as a number'."""
+    text = pydantic_message.split(", unable", 1)[0]
+    return text[len("Input ") :] if text.startswith("Input ") else text[:1].lower() + text[1:]
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def _check_python(node: FlowNode) -> list[Problem]:
@@ -197,14 +286,28 @@ def _check_python(node: FlowNode) -> list[Problem]:
                 message=f"the code does not parse: {exc.msg}.",
             )
         ]
-    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    if not any(f.name == node.id for f in functions) and len(functions) != 1:
+    except (RecursionError, MemoryError):
         return [
             Problem(
                 severity="error",
                 node_id=node.id,
                 field="code",
-                message=f"the code must define a function named {node.id}(state, ...).",
+                message="the code nests too deeply for Python to parse.",
+            )
+        ]
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not any(f.name == node.id for f in functions) and len(functions) != 1:
+        wanted = (
+            f"a function named {node.id}(state, ...)"
+            if node.id.isidentifier()
+            else "one function, def anything(state, ...)"
+        )
+        return [
+            Problem(
+                severity="error",
+                node_id=node.id,
+                field="code",
+                message=f"the code must define {wanted}.",
             )
         ]
     return []

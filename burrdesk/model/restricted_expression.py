@@ -46,7 +46,8 @@ class ExpressionError(ValueError):
 
     def __init__(self, message: str, source: str, column: int | None = None):
         where = f" (column {column + 1})" if column is not None else ""
-        super().__init__(f"Condition {source!r}: {message}{where}.")
+        shown = source if len(source) <= 80 else f"{source[:60]}…{source[-10:]}"
+        super().__init__(f"Condition {shown!r}: {message}{where}.")
         self.source = source
         self.column = column
         self.reason = message
@@ -146,15 +147,24 @@ def compile_expression(source: str) -> CompiledExpression:
         text = source.strip()
         column = (exc.offset - 1) if exc.offset else len(text)  # offset 0: "ended too early"
         raise ExpressionError(f"syntax error: {exc.msg}", source, column) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(_TOO_DEEP, source) from None
     names: dict[str, None] = {}
     run = _Compiler(source, names).build(tree.body)
     return CompiledExpression(source, tuple(names), run)
+
+
+MAX_DEPTH = 60
+"""How deeply a condition may nest. Evaluating recurses once per level, on the engine's stack,
+so a condition of a thousand nested `not`s is refused when it is checked, not when it runs."""
+_TOO_DEEP = f"the expression nests more than {MAX_DEPTH} levels deep"
 
 
 class _Compiler:
     def __init__(self, source: str, names: dict[str, None]):
         self.source = source
         self.names = names
+        self.depth = 0
 
     def reject(self, node: ast.AST, what: str) -> ExpressionError:
         return ExpressionError(
@@ -166,7 +176,13 @@ class _Compiler:
         if method is None:
             what = _DESCRIPTIONS.get(type(node), f"'{type(node).__name__}'")
             raise self.reject(node, what)
-        return method(node)
+        if self.depth >= MAX_DEPTH:
+            raise ExpressionError(_TOO_DEEP, self.source, getattr(node, "col_offset", None))
+        self.depth += 1
+        try:
+            return method(node)
+        finally:
+            self.depth -= 1
 
     def _Constant(self, node: ast.Constant) -> Evaluator:
         value = node.value

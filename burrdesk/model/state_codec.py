@@ -96,12 +96,23 @@ def _untag(record: dict[str, Any]) -> Any:
 
 
 _ENCODER = json.JSONEncoder(default=_tag, ensure_ascii=False, separators=(",", ":"))
+_ASCII_ENCODER = json.JSONEncoder(default=_tag, ensure_ascii=True, separators=(",", ":"))
 _DECODER = json.JSONDecoder(object_hook=_untag)
 
 
 def dumps(value: Any) -> str:
-    """Encodes any value as compact JSON text; non-JSON values become tagged records."""
-    return _ENCODER.encode(value)
+    """Encodes any value as compact JSON text; non-JSON values become tagged records.
+
+    Text is kept as itself (not `\\u` escapes), except a string that is not valid Unicode
+    (a lone surrogate such as "\\ud800", which Python allows): its text is escaped, so it is
+    stored, and read back, as the same string instead of failing to encode."""
+    text = _ENCODER.encode(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _ASCII_ENCODER.encode(value)
+    return text
 
 
 def loads(text: str | bytes) -> Any:

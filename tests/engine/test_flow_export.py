@@ -369,3 +369,24 @@ def test_mermaid_never_uses_the_reserved_word_end_as_a_node_id():
     text = export_mermaid(document)
     assert "Finish" in text
     assert not re.search(r"\bend\b", text), text
+
+
+def test_nodes_named_as_burr_allows_export_to_modules_that_run_the_same(tmp_path):
+    """Burr takes any string as an action name: `step-1`, a keyword, `終わり🏁`."""
+    document = load_flow(REPO / "resources" / "examples" / "counter.burrflow")
+    renamed = {"increment": "step-1", "report": "class", "done": "終わり🏁"}
+    data = document.model_dump(mode="json")
+    for node in data["nodes"]:
+        node["id"] = renamed.get(node["id"], node["id"])
+    for edge in data["edges"]:
+        edge["source"], edge["target"] = renamed[edge["source"]], renamed[edge["target"]]
+    data["entrypoint"] = "step-1"
+    document = FlowDocument.model_validate(data)
+    compiled = _drive(compile_flow(document), document)
+    assert compiled == {"count": 10, "message": "counted to 10"}
+    for target in ("burr", "burrdesk"):
+        path = _export(document, target, tmp_path)
+        assert not _ruff_problems(path)
+        app = _import(path).build_application()
+        assert _drive(app, document) == compiled
+        assert {a.name for a in app.graph.actions} == {"step-1", "class", "終わり🏁"}

@@ -231,3 +231,112 @@ def test_examples_are_valid(tmp_path):
     for path in examples:
         assert validate_flow(load_flow(path)) == [], path.name
         assert json.loads(path.read_text())["format"] == "burrdesk.flow"
+
+
+def test_values_nested_deeper_than_the_limit_are_one_sentence():
+    text = json.dumps(flow().model_dump(mode="json"))
+    for depth in (150, 5_000):  # one the parser reads, one it cannot
+        deep = "[" * depth + "1" + "]" * depth
+        nested = text.replace('"state": {"count": 0}', f'"state": {{"count": 0, "deep": {deep}}}')
+        with pytest.raises(FlowFileError, match="nests values more than 100 levels deep") as bad:
+            parse_flow(nested, source="deep.burrflow")
+        assert "\n" not in str(bad.value)
+    assert "at state.count[0][0]" in str(
+        pytest.raises(
+            FlowFileError,
+            parse_flow,
+            text.replace('"count": 0', f'"count": {"[" * 150}1{"]" * 150}'),
+        ).value  # fmt: skip
+    )
+    shallow = "[" * 90 + "1" + "]" * 90
+    assert parse_flow(text.replace('"count": 0', f'"count": {shallow}')).state["count"]
+
+
+def test_a_condition_nested_a_thousand_deep_is_a_problem_not_a_crash():
+    document = flow(
+        edges=[
+            {"source": "inc", "target": "inc", "condition": "expr: " + "not " * 1000 + "count"},
+            {"source": "inc", "target": "end", "condition": "expr: " + "- " * 1000 + "count"},
+            {"source": "inc", "target": "end", "condition": "default"},
+        ]
+    )
+    problems = [m for m in messages(document) if m[0] == "error"]
+    assert [p[2] for p in problems] == [0, 1]
+    assert all("nests more than 60 levels deep" in p[4] and len(p[4]) < 200 for p in problems)
+
+
+def test_python_code_too_deep_to_parse_is_a_problem():
+    code = "def inc(state):\n    return " + "1+" * 100_000 + "1\n"
+    document = flow(
+        nodes=[{"id": "inc", "kind": "python", "code": code}, {"id": "end", "kind": "end"}]
+    )
+    assert (
+        "error",
+        "inc",
+        None,
+        "code",
+        "the code nests too deeply for Python to parse.",
+    ) in messages(document)
+
+
+def test_wrong_types_in_inputs_and_llm_parameters_name_node_and_field():
+    document = flow(
+        nodes=[
+            {
+                "id": "ask",
+                "kind": "input",
+                "params": {
+                    "inputs": [
+                        {"name": "n", "type": "int", "default": "many"},
+                        {"name": "on", "type": "bool", "default": 1},
+                        {"name": "x", "type": "integer"},
+                        {"name": "ok", "type": "float", "default": 2},
+                    ]
+                },
+            },  # fmt: skip
+            {
+                "id": "llm",
+                "kind": "llm",
+                "params": {"prompt_template": "{n}", "temperature": "hot"},
+            },
+            {
+                "id": "llm2",
+                "kind": "llm",
+                "params": {"prompt_template": "{n}", "max_tokens": "many"},
+            },
+            {"id": "end", "kind": "end"},
+        ],
+        entrypoint="ask",
+        edges=[
+            {"source": "ask", "target": "llm"},
+            {"source": "llm", "target": "llm2"},
+            {"source": "llm2", "target": "end"},
+        ],
+    )
+    found = [(p[1], p[3], p[4]) for p in messages(document) if p[0] == "error"]
+    assert found == [
+        ("ask", "params.inputs", "input 'n' takes an integer, but its default 'many' is not one."),
+        ("ask", "params.inputs", "input 'on' takes true or false, but its default 1 is not one."),
+        ("ask", "params.inputs", "input 'x': 'type' should be 'str', 'int', 'float', 'bool' or 'json'."),
+        ("llm", "params.temperature", "'temperature' should be a valid number, not 'hot'."),
+        ("llm2", "params.max_tokens", "'max_tokens' should be a valid integer, not 'many'."),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["終わり🏁", "step-1", "class", "two words", "ok"])
+def test_any_name_burr_takes_names_a_node(name):
+    document = flow(
+        entrypoint=name,
+        nodes=[{"id": name, "kind": "python", "code": "def f(state):\n    return state\n"}],
+        edges=[],
+    )
+    assert errors(validate_flow(document)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "complaint"),
+    [("", "not empty"), (" padded", "starts or ends with spaces"), ("a\nb", "control character")],
+)
+def test_names_no_one_can_see_or_type_are_refused(name, complaint):
+    document = flow(entrypoint=name, nodes=[{"id": name, "kind": "end"}], edges=[])
+    assert any(complaint in p[4] for p in messages(document) if p[3] == "id")

@@ -67,3 +67,11 @@ def test_a_stored_record_cannot_execute_code_on_load():
     hostile = '{"__burrdesk_opaque__": "os.system", "repr": "__import__(\'os\').system(\'x\')"}'
     value = loads(hostile)
     assert isinstance(value, OpaqueValue) and value.type_name == "os.system"
+
+
+def test_text_that_is_not_valid_unicode_is_stored_escaped_and_read_back_the_same():
+    value = {"name": "x\ud800y", "plain": "é"}
+    text = dumps(value)
+    text.encode("utf-8")  # storable: SQLite and PostgreSQL take UTF-8 only
+    assert "\\ud800" in text and loads(text) == value
+    assert dumps({"plain": "é"}) == '{"plain":"é"}'

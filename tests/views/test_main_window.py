@@ -150,6 +150,23 @@ def test_edit_code_in_the_inspector_then_undo_and_redo(qtbot, window):
     assert "+ 2" in page.code.text()
 
 
+def test_a_node_is_renamed_to_any_name_burr_takes_and_duplicates_are_refused(qtbot, window):
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.scene.select_only("done")
+    page = window.inspector.panel.node_page
+    page.id_edit.setFocus()
+    page.id_edit.selectAll()
+    page.id_edit.insert("終わり🏁")  # as an input method types it (QTest types ASCII only)
+    QTest.keyClick(page.id_edit, Qt.Key.Key_Return)
+    assert "終わり🏁" in window.model.node_ids() and "done" not in window.model.node_ids()
+    assert window.undo_stack.undoText() == "Rename 'done' to '終わり🏁'"
+    page.id_edit.selectAll()
+    qtbot.keyClicks(page.id_edit, "report")
+    QTest.keyClick(page.id_edit, Qt.Key.Key_Return)
+    assert page.problems.text() == "'report' is the name of another node; names are unique."
+    assert page.id_edit.text() == "終わり🏁"
+
+
 def test_a_broken_edit_shows_up_in_the_problems_panel_and_on_the_node(qtbot, window):
     window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("increment")

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.model.flow_validation import Problem
+from burrdesk.model.flow_validation import Problem, node_id_problem
 from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
 from burrdesk.views.canvas.undo_commands import (
@@ -175,7 +175,7 @@ class NodePage(QWidget):
         self.problems.setWordWrap(True)
         layout.addWidget(self.problems)
         form = QFormLayout()
-        self.id_edit = _CommitLineEdit(self._rename, "identifier")
+        self.id_edit = _CommitLineEdit(self._rename, "the action name (any text)")
         form.addRow("Id", self.id_edit)
         self.label = _CommitLineEdit(lambda text: self._edit(label=text), "shown on the card")
         form.addRow("Label", self.label)
@@ -335,10 +335,11 @@ class NodePage(QWidget):
         model = self.inspector.model
         if self.node_id is None or new_id == self.node_id:
             return
-        if not new_id.isidentifier() or new_id in model.node_ids():
-            self.problems.setText(
-                f"'{new_id}' cannot be used: ids are unique identifiers (letters, digits, _)."
-            )
+        reason = node_id_problem(new_id)
+        if reason is None and new_id in model.node_ids():
+            reason = f"'{new_id}' is the name of another node; names are unique."
+        if reason is not None:
+            self.problems.setText(reason[:1].upper() + reason[1:])
             self.id_edit.setText(self.node_id)
             return
         old = self.node_id
