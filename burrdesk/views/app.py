@@ -46,6 +46,11 @@ def run_app(
         window.show()
         return app.exec()
     window.timeline.wait_for_first_read()
+    if window.last_error is not None:
+        print(f"burrdesk: {window.last_error}", file=sys.stderr)
+        window.undo_stack.setClean()
+        window.close()
+        return 2
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(*SCREENSHOT_SIZE)
     window.show()

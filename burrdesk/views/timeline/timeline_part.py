@@ -275,10 +275,16 @@ class TimelinePart(WindowPart):
             panel.apply_filters()
             self._select_newest()
             count = panel.database.count_runs() if panel.database is not None else 0
+            folder = self.follower.mirror.folder
+            if count == 0 and report.notes:
+                # Nothing could be read: the reason, not "0 apps", is what the person needs.
+                self.show_error("Cannot read the Burr traces", report.notes[0])
+                return
+            unread = f" {report.notes[0]}" if report.notes else ""
             self.status_message(
-                f"{count:,} Burr app{'s' * (count != 1)} in {self.follower.mirror.folder}; "
-                "their logs are followed as they grow.",
-                8000,
+                f"{count:,} Burr app{'s' * (count != 1)} in {folder}; their logs are "
+                f"followed as they grow.{unread}",
+                10_000,
             )
         elif report.new_runs or report.new_steps:
             panel.follow_live()
