@@ -106,13 +106,33 @@ def dumps(value: Any) -> str:
     Text is kept as itself (not `\\u` escapes), except a string that is not valid Unicode
     (a lone surrogate such as "\\ud800", which Python allows): its text is escaped, so it is
     stored, and read back, as the same string instead of failing to encode."""
-    text = _ENCODER.encode(value)
+    try:
+        text = _ENCODER.encode(value)
+    except RecursionError:
+        text = _ENCODER.encode(_cut_deep(value))
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            return _ASCII_ENCODER.encode(value)
+            return _ASCII_ENCODER.encode(_cut_deep(value))
     return text
+
+
+MAX_DEPTH = 100
+"""Containers nested deeper than this are stored as a tagged repr (when too deep to encode)."""
+
+
+def _cut_deep(value: Any, depth: int = 0) -> Any:
+    """`value` with what nests below MAX_DEPTH replaced by a tagged repr: a value too deep for
+    the JSON encoder (an action built a list 5,000 levels deep) is kept, cut, not lost."""
+    if isinstance(value, dict | list | tuple):
+        if depth >= MAX_DEPTH:
+            kind = type(value).__name__
+            return OpaqueValue(kind, f"<a {kind} nested more than {MAX_DEPTH} levels deep>")
+        if isinstance(value, dict):
+            return {k: _cut_deep(v, depth + 1) for k, v in value.items()}
+        return [_cut_deep(v, depth + 1) for v in value]
+    return value
 
 
 def loads(text: str | bytes) -> Any:

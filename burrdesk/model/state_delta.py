@@ -60,13 +60,19 @@ def compute_delta(
             continue
         if old is _ABSENT:
             set_part[key] = value
-        elif type(old) is list and type(value) is list and (shift := _list_shift(old, value)):
+            continue
+        try:
+            shift = _list_shift(old, value) if type(old) is list and type(value) is list else None
+            changed = shift is None and (key in forced or old != value)
+        except RecursionError:  # values nested too deep to compare: record the new one whole
+            shift, changed = None, True
+        if shift:
             dropped, added = shift
             if dropped:
                 drop_part[key] = dropped
             if added:
                 append_part[key] = added
-        elif old != value or key in forced:
+        elif changed:
             set_part[key] = value
     delete_part = [k for k in before if k not in after and not _is_internal(k)]
     delta: Delta = {}

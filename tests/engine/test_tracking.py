@@ -274,3 +274,30 @@ def test_default_database_location_is_used_without_a_path(tmp_path, monkeypatch)
     app.step()
     assert os.path.exists(tmp_path / "data" / "runs.db")
     assert RunDatabase(tmp_path / "data" / "runs.db").list_runs()[0].project == "default-db"
+
+
+@action(reads=["count"], writes=["count", "deep"])
+def nest_deeper(state: State) -> State:
+    deep: list = [state["count"]]
+    for _ in range(5_000):
+        deep = [deep]
+    return state.update(count=state["count"] + 1, deep=deep)
+
+
+def test_an_action_building_a_value_too_deep_for_json_is_still_recorded(db_target):
+    app = (
+        ApplicationBuilder()
+        .with_actions(nest=nest_deeper)
+        .with_transitions(("nest", "nest"))
+        .with_state(count=0)
+        .with_entrypoint("nest")
+        .with_tracker(project="deep", **tracker_kwargs(db_target))
+        .build()
+    )
+    for _ in range(3):
+        app.step()
+    app.builder.tracker.close()
+    with open_run_database(db_target, read_only=True) as db:
+        (run,) = db.list_runs()
+        assert run.step_count == 3 and db.state_at(run.run_id, 2)["count"] == 3
+        assert "deep" in db.get_step(run.run_id, 2).delta["set"]

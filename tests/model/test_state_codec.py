@@ -75,3 +75,15 @@ def test_text_that_is_not_valid_unicode_is_stored_escaped_and_read_back_the_same
     text.encode("utf-8")  # storable: SQLite and PostgreSQL take UTF-8 only
     assert "\\ud800" in text and loads(text) == value
     assert dumps({"plain": "é"}) == '{"plain":"é"}'
+
+
+def test_a_value_too_deep_to_encode_is_kept_cut_at_a_hundred_levels():
+    deep: list = ["bottom"]
+    for _ in range(5_000):
+        deep = [deep]
+    value = loads(dumps({"deep": deep, "n": 1}))
+    assert value["n"] == 1
+    level = value  # the top is level 0; the state's own keys are at level 1
+    for _ in range(100):
+        level = level["deep"] if isinstance(level, dict) else level[0]
+    assert isinstance(level, OpaqueValue) and "nested more than 100 levels deep" in level.repr_text
