@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from burrdesk.model.json_text import JsonTextError, parse_json_text
+
 FORMAT = "burrdesk.flow"
 FORMAT_VERSION = 1
 FILE_SUFFIX = ".burrflow"
@@ -191,21 +193,18 @@ class FlowDocument(BaseModel):
 def parse_flow(text: str, source: str = "the flow") -> FlowDocument:
     """Parses flow JSON; raises `FlowFileError` with one sentence when it cannot."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = parse_json_text(text)
+    except JsonTextError as exc:
+        if exc.line is None:
+            raise FlowFileError(f"{source} cannot be read: {exc}.") from None
         raise FlowFileError(
-            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            f"{source} is not valid JSON ({str(exc)[len('invalid JSON at ') :]})."
         ) from None
-    except RecursionError:
-        raise FlowFileError(_too_deep(source)) from None
     if not isinstance(data, dict):
         raise FlowFileError(
             f'{source} must hold a JSON object with "format": "{FORMAT}", '
             f"not a JSON {_JSON_TYPES.get(type(data), type(data).__name__)}."
         )
-    deepest = _deepest_path(data)
-    if deepest is not None:
-        raise FlowFileError(_too_deep(source, deepest))
     if data.get("format") != FORMAT:
         raise FlowFileError(
             f'{source} is not a burrdesk flow: its "format" is {data.get("format")!r}, '
@@ -225,53 +224,34 @@ def parse_flow(text: str, source: str = "the flow") -> FlowDocument:
         raise FlowFileError(f"{source}: {where} {first['msg'].lower()}.") from None
 
 
-MAX_NESTING = 100
-"""How deep values in a flow may nest. States are JSON and stored as JSON; far deeper values
-(a thousand levels) break every recursive reader on the way (JSON, pydantic, the run
-database, the state tree), so they are refused at the door in one sentence."""
 _JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 _JSON_TYPES[type(None)] = "null"
 
 
-def _deepest_path(data: Any) -> str | None:
-    """Where `data` nests deeper than MAX_NESTING (a dotted path), or None. Iterative, so a
-    deep value cannot exhaust the stack while it is measured."""
-    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
-    while stack:
-        value, depth, path = stack.pop()
-        if depth > MAX_NESTING:
-            return path or "the top"
-        if isinstance(value, dict):
-            stack.extend(
-                (v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
-            )
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
-    return None
-
-
-def _too_deep(source: str, path: str | None = None) -> str:
-    where = f" at {_shortened(path)}" if path else ""
-    return (
-        f"{source} nests values more than {MAX_NESTING} levels deep{where}; "
-        "burrdesk reads flows nested up to that."
-    )
-
-
-def _shortened(path: str, limit: int = 60) -> str:
-    return path if len(path) <= limit else f"{path[:limit]}…"
+def _looks_like_utf16_json(path: Path) -> bool:
+    """A flow saved as UTF-16 (Windows' "Unicode"): a byte-order mark, then JSON."""
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    text = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").lstrip()
+    return text[:1] in ("{", "[")
 
 
 def load_flow(path: str | Path) -> FlowDocument:
     """Reads a `.burrflow` file; raises `FlowFileError` with one sentence when it cannot."""
     target = Path(path)
     try:
-        text = target.read_text(encoding="utf-8")
+        text = target.read_text(encoding="utf-8-sig")  # a BOM, as some editors write, is fine
     except FileNotFoundError:
         raise FlowFileError(f"There is no flow file at {target}.") from None
     except IsADirectoryError:
         raise FlowFileError(f"{target} is a folder, not a flow file.") from None
     except UnicodeDecodeError:
+        if _looks_like_utf16_json(target):
+            raise FlowFileError(
+                f"{target} is UTF-16 text; burrdesk reads flows saved as UTF-8."
+            ) from None
         raise FlowFileError(f"{target} is not a text file, so it cannot be a flow.") from None
     except OSError as exc:
         raise FlowFileError(f"{target} cannot be read: {exc.strerror}.") from None

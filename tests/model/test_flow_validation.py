@@ -340,3 +340,14 @@ def test_any_name_burr_takes_names_a_node(name):
 def test_names_no_one_can_see_or_type_are_refused(name, complaint):
     document = flow(entrypoint=name, nodes=[{"id": name, "kind": "end"}], edges=[])
     assert any(complaint in p[4] for p in messages(document) if p[3] == "id")
+
+
+def test_utf16_is_named_and_a_utf8_byte_order_mark_is_read(tmp_path):
+    text = json.dumps(flow().model_dump(mode="json"))
+    utf16 = tmp_path / "windows.burrflow"
+    utf16.write_bytes(text.encode("utf-16"))
+    with pytest.raises(FlowFileError, match="is UTF-16 text; burrdesk reads flows saved as UTF-8"):
+        load_flow(utf16)
+    marked = tmp_path / "marked.burrflow"
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_flow(marked).name == "t"

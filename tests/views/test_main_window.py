@@ -167,6 +167,19 @@ def test_a_node_is_renamed_to_any_name_burr_takes_and_duplicates_are_refused(qtb
     assert page.id_edit.text() == "終わり🏁"
 
 
+def test_a_state_pasted_a_thousand_levels_deep_is_one_sentence_and_changes_nothing(qtbot, window):
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.scene.clearSelection()
+    page = window.inspector.panel.flow_page
+    before = dict(window.model.document.state)
+    page.state.setFocus()
+    page.state.set_text('{"deep": ' + "[" * 1000 + "1" + "]" * 1000 + "}")
+    page.state.editingFinished.emit()
+    assert page.state_error.text() == "Not saved: it nests values more than 100 levels deep."
+    assert window.model.document.state == before
+    assert window.undo_stack.isClean()
+
+
 def test_a_broken_edit_shows_up_in_the_problems_panel_and_on_the_node(qtbot, window):
     window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
     window.scene.select_only("increment")

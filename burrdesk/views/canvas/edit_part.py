@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from burrdesk.model.flow_document import FlowEdge, FlowNode
+from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.node_templates import new_node
 from burrdesk.views import theme
 from burrdesk.views.canvas.add_node_popup import AddNodePopup
@@ -198,8 +199,8 @@ class EditPart(WindowPart):
         """Pastes nodes copied as a fragment, renaming ids that are taken (one undo step)."""
         if fragment is None:
             try:
-                data = json.loads(QGuiApplication.clipboard().text() or "null")
-            except json.JSONDecodeError:
+                data = parse_json_text(QGuiApplication.clipboard().text() or "null")
+            except JsonTextError:
                 return
             if not isinstance(data, dict) or not isinstance(data.get(FRAGMENT_KEY), dict):
                 return

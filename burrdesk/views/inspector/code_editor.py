@@ -7,7 +7,6 @@ the problem, so a broken node shows up while typing rather than when the flow ru
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from bisect import bisect_right
@@ -48,6 +47,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
+from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.views import theme as themes
 from burrdesk.views.theme import Theme
 
@@ -659,11 +659,10 @@ def _syntax_problem(text: str, language: Language) -> EditorProblem | None:
     """The first syntax error in `text`, positioned as Python and json report it (1-based)."""
     if language == "json":
         try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            return EditorProblem(exc.lineno, exc.colno, exc.msg)
-        except RecursionError:
-            return EditorProblem(None, None, "the JSON is nested too deeply")
+            parse_json_text(text)
+        except JsonTextError as exc:
+            message = str(exc).split(": ", 1)[-1] if exc.line is not None else str(exc)
+            return EditorProblem(exc.line, exc.column, message)
         return None
     try:
         with warnings.catch_warnings():

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from burrdesk.model.flow_validation import Problem, node_id_problem
+from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
 from burrdesk.views.canvas.undo_commands import (
@@ -148,9 +149,9 @@ class FlowPage(QWidget):
 
     def _commit_state(self) -> None:
         try:
-            value = json.loads(self.state.text() or "{}")
-        except json.JSONDecodeError as exc:
-            self.state_error.setText(f"Not saved: invalid JSON at line {exc.lineno}: {exc.msg}.")
+            value = parse_json_text(self.state.text() or "{}")
+        except JsonTextError as exc:
+            self.state_error.setText(f"Not saved: {exc}.")
             return
         if not isinstance(value, dict):
             self.state_error.setText("Not saved: the initial state must be a JSON object {...}.")
@@ -517,9 +518,9 @@ class EdgePage(QWidget):
                 return None, str(exc)
             return f"expr: {text.strip()}", ""
         try:
-            value = json.loads(text or "{}")
-        except json.JSONDecodeError as exc:
-            return None, f"Not a JSON object: {exc.msg}."
+            value = parse_json_text(text or "{}")
+        except JsonTextError as exc:
+            return None, f"Not a JSON object: {exc}."
         if not isinstance(value, dict) or not value:
             return None, 'A when condition is a non-empty JSON object, e.g. {"mode": "chat"}.'
         return {"when": value}, ""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.step_annotations import Annotation
 
 
@@ -203,8 +204,8 @@ def _expected_value(text: str) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return parse_json_text(text)
+    except JsonTextError:
         return text
 
 

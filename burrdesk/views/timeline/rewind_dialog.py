@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.run_records import RunRecord, StepRecord
 from burrdesk.model.state_codec import to_jsonable
 from burrdesk.views.inspector.code_editor import CodeEditor
@@ -93,9 +94,9 @@ class RewindDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            value = json.loads(self.editor.text())
-        except json.JSONDecodeError as exc:
-            self.error.setText(f"The state is not valid JSON (line {exc.lineno}): {exc.msg}.")
+            value = parse_json_text(self.editor.text())
+        except JsonTextError as exc:
+            self.error.setText(f"The state cannot be used: {exc}.")
             return
         if not isinstance(value, dict):
             self.error.setText("The state must be a JSON object {...}.")
