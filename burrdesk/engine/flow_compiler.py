@@ -7,7 +7,6 @@ conditions, by contrast, go through the restricted evaluator and cannot run code
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from burrdesk.engine.llm_action import ChatClient, LlmAction
 from burrdesk.engine.state import State
 from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode, InputField
 from burrdesk.model.flow_validation import Problem, errors, node_reads, validate_flow
+from burrdesk.model.json_text import parse_json_text
 
 
 class FlowCompileError(ValueError):
@@ -116,9 +116,14 @@ def convert_input(field: InputField, raw: Any) -> Any:
             if lowered in ("0", "false", "no", "n", "off"):
                 return False
             raise ValueError(raw)
-        return json.loads(raw)
+        return parse_json_text(raw)
     except ValueError:
-        raise ValueError(f"Input {field.name!r} must be a {field.type}; {raw!r} is not.") from None
+        wanted = _INPUT_TYPES[field.type]
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
+        raise ValueError(f"Input {field.name!r} must be {wanted}; {shown!r} is not.") from None
+
+
+_INPUT_TYPES = {"int": "an integer", "float": "a number", "bool": "yes or no", "json": "JSON"}
 
 
 def _python_action(node: FlowNode, flow_name: str) -> FlowPythonAction:

@@ -94,7 +94,7 @@ def test_input_nodes_convert_text_to_their_declared_types():
     )
     state = compile_flow(document).step(inputs={"age": "41", "ok": "yes", "tags": '["a"]'})[2]
     assert (state["age"], state["ok"], state["tags"], state["note"]) == (41, True, ["a"], "none")
-    with pytest.raises(ValueError, match="Input 'age' must be a int; 'old' is not"):
+    with pytest.raises(ValueError, match="Input 'age' must be an integer; 'old' is not"):
         compile_flow(document).step(inputs={"age": "old", "ok": "no", "tags": "[]"})
 
 
