@@ -181,7 +181,9 @@ def test_run_with_an_unconvertible_input_is_a_usage_error(tmp_path, capsys):
     inputs = ["--input", "email=hi", "--input", "sender_is_vip=maybe"]
     code, _out, err = run_cli(capsys, "run", EMAIL, "--db", db, *inputs, "--no-input")
     assert code == 2
-    assert err.splitlines()[-1] == "burrdesk: Input 'sender_is_vip' must be yes or no; 'maybe' is not."
+    assert (
+        err.splitlines()[-1] == "burrdesk: Input 'sender_is_vip' must be yes or no; 'maybe' is not."
+    )
 
 
 def _failing_flow(tmp_path: Path, message: str) -> Path:
