@@ -165,6 +165,7 @@ class EditPart(WindowPart):
                 item.setSelected(True)
 
     def _fragment(self) -> dict[str, Any] | None:
+        self.window.inspector.panel.commit_pending_edits()
         ids = set(self.window.scene.selected_node_ids())
         if not ids:
             return None

@@ -114,6 +114,7 @@ class FilesPart(WindowPart):
     def maybe_save(self) -> bool:
         """Asks what to do with unsaved changes; False means the person cancelled."""
         window = self.window
+        window.inspector.panel.commit_pending_edits()
         if window.undo_stack.isClean():
             return True
         answer = QMessageBox.question(
@@ -245,11 +246,13 @@ class FilesPart(WindowPart):
     # --- saving and exporting ----------------------------------------------------------------
 
     def save(self) -> bool:
+        self.window.inspector.panel.commit_pending_edits()
         if self.path is None:
             return self.save_as()
         return self.write_to(self.path)
 
     def save_as(self) -> bool:
+        self.window.inspector.panel.commit_pending_edits()
         start = (
             str(self.path)
             if self.path
@@ -280,6 +283,7 @@ class FilesPart(WindowPart):
         return True
 
     def export(self, kind: str) -> None:
+        self.window.inspector.panel.commit_pending_edits()
         suffix = EXPORT_SUFFIXES[kind]
         base = (
             self.path.with_suffix(suffix)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QApplication,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -630,6 +631,16 @@ class Inspector(QScrollArea):
         document = self.model.document
         if any(getattr(document, k) != v for k, v in changes.items()):
             self.push(EditFlowCommand(self.model, changes))
+
+    def commit_pending_edits(self) -> None:
+        """Commits what is being typed here. An editor commits when it loses focus (or on
+        Enter), so Save, Run and every command that reads the document call this first: a
+        shortcut pressed while typing then uses what was typed. Focus stays where it was."""
+        focus = QApplication.focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            return
+        focus.clearFocus()  # sends the focus-out, and with it the commit, now
+        focus.setFocus()
 
     def show_message(self, text: str | None) -> None:
         """Shows `text` instead of the selection (None: back to the selection)."""

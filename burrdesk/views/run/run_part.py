@@ -82,6 +82,7 @@ class RunPart(WindowPart):
 
     def _can_run(self) -> bool:
         window = self.window
+        window.inspector.panel.commit_pending_edits()  # run what was just typed
         window.canvas.show_editor()  # what runs is the flow being edited: show it
         problems = window.problems.validate()
         if errors(problems):
