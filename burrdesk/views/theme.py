@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDir, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
@@ -289,6 +289,39 @@ def apply_theme(app: QApplication, name: str) -> Theme:
     _current = theme
     theme_signals.changed.emit(theme)
     return theme
+
+
+MONOSPACE_FAMILIES = (
+    "JetBrains Mono",
+    "Cascadia Mono",
+    "SF Mono",
+    "Menlo",
+    "Consolas",
+    "DejaVu Sans Mono",
+    "Liberation Mono",
+    "Noto Sans Mono",
+    "Ubuntu Mono",
+    "Courier New",
+)
+"""Fixed-pitch families in order of preference, the first one installed wins."""
+
+
+def monospace_font() -> QFont:
+    """A real fixed-pitch font for code and values. The system's "fixed" font can be an alias
+    ("monospace") that resolves to a proportional face where no monospace font is configured
+    (a fresh machine, the offscreen platform); an installed fixed-pitch family is asked for by
+    name instead, and the style hint covers a machine that has none."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    if not QFontDatabase.isFixedPitch(font.family()):
+        installed = set(QFontDatabase.families())
+        family = next((f for f in MONOSPACE_FAMILIES if f in installed), None)
+        if family is None:
+            family = next((f for f in sorted(installed) if QFontDatabase.isFixedPitch(f)), None)
+        if family is not None:
+            font.setFamily(family)
+    font.setStyleHint(QFont.StyleHint.Monospace, QFont.StyleStrategy.PreferDefault)
+    font.setFixedPitch(True)
+    return font
 
 
 def icon(name: str, color: str | None = None) -> QIcon:

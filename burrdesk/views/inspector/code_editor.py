@@ -31,7 +31,6 @@ from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QFont,
-    QFontDatabase,
     QHelpEvent,
     QKeyEvent,
     QPainter,
@@ -262,7 +261,7 @@ class CodeEditor(QPlainTextEdit):
         self._extra_check: Callable[[str], EditorProblem | None] | None = None
         self._committed_text = ""
 
-        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setFont(themes.monospace_font())
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabChangesFocus(False)
         self.setCursorWidth(2)

@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCompleter,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.step_annotations import Annotation
+from burrdesk.views import theme as themes
 
 
 class AnnotationEditor(QWidget):
@@ -84,7 +84,7 @@ class AnnotationEditor(QWidget):
         self.expected_edit.setPlaceholderText(
             'The result it should have produced: JSON ({"answer": "Paris"}) or plain text'
         )
-        self.expected_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.expected_edit.setFont(themes.monospace_font())
         self.expected_edit.setMaximumHeight(110)
         form.addRow("Expected", self.expected_edit)
         layout.addLayout(form)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication, QPainter
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -358,9 +358,7 @@ class DiffView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.browser = QTextBrowser(self)
         self.browser.setOpenLinks(False)
-        self.browser.document().setDefaultFont(
-            QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        )
+        self.browser.document().setDefaultFont(themes.monospace_font())
         layout.addWidget(self.browser)
         self._diff: StateDiff | None = None
         self._message = "Select a step"

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFontDatabase
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -314,7 +314,7 @@ class TimelinePanel(QWidget):
         self.step_text = QPlainTextEdit(self.tabs)
         self.step_text.setReadOnly(True)
         self.step_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.step_text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.step_text.setFont(themes.monospace_font())
         self.tabs.addTab(self.state_view, "State")
         self.tabs.addTab(diff_page, "Diff")
         self.compare_step.valueChanged.connect(self._compare_changed)

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QHelpEvent,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip, QVBoxLayout, QWidget
 
 from burrdesk.views import theme
@@ -391,7 +398,14 @@ def test_set_text_keeps_the_cursor_when_the_text_is_unchanged(editor):
 
 
 def test_monospace_font_and_four_space_tab_stops(editor):
-    assert editor.font().fixedPitch() or editor.fontInfo().fixedPitch()
+    """On any machine: an installed fixed-pitch family when there is one (the system's
+    "monospace" alias can resolve to a proportional face), every character as wide."""
+    font = editor.font()
+    assert font.fixedPitch() and font.styleHint() == QFont.StyleHint.Monospace
+    if any(QFontDatabase.isFixedPitch(f) for f in QFontDatabase.families()):
+        assert QFontDatabase.isFixedPitch(font.family()), font.family()
+        widths = {editor.fontMetrics().horizontalAdvance(c) for c in "il mW0_"}
+        assert len(widths) == 1, widths
     assert editor.tabStopDistance() == pytest.approx(
         4 * editor.fontMetrics().horizontalAdvance(" ")
     )
