@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,11 @@ class RunPanel(QWidget):
         self.close_run()
         self.db_path = db_path
         self.log.clear()
+        self._clear_inputs()  # another run's (or another flow's) form must not linger
+        self._flow_name = document.name
+        self._logged_sequence: int | None = None
+        self._logged_visits: dict[str, int] = {}
+        self._advanced_to: tuple[int | None, str] = (None, "")
         controller = RunController(
             document.model_copy(deep=True),
             db_path,
@@ -119,6 +125,7 @@ class RunPanel(QWidget):
         worker.said.connect(self._on_said)
         worker.streamed.connect(self._on_streamed)
         worker.visited.connect(self.visitsChanged)
+        worker.visited.connect(self._log_steps)
         self.controller = controller
         self._set_running(True)
         self.status.setText("Starting…")
@@ -216,12 +223,45 @@ class RunPanel(QWidget):
     def _on_started(self, run_id: int, db_path: str) -> None:
         self.run_id = run_id
         self.status.setText(f"Running as run {run_id}…")
+        header = f"Run {run_id} of {self._flow_name} · started {time.strftime('%H:%M:%S')}"
+        self.log.addItem(header)
+        item = self.log.item(self.log.count() - 1)
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
         self.runStarted.emit(run_id, db_path)
 
     def _on_advanced(self, run_id: int, sequence_id: int, prior: str, upcoming: str) -> None:
-        self.log.addItem(f"step {sequence_id}: {prior}")
-        self.log.scrollToBottom()
+        self._advanced_to = (sequence_id, prior)
         self.nodeActive.emit(upcoming)
+
+    def _log_steps(self, visits: dict[str, int], _edges: dict[str, int]) -> None:
+        """One log line per progress signal. Progress is coalesced (a fast flow runs thousands
+        of steps a second), so a line covers every step since the last: "steps 1–5 ·
+        increment ×5", never a silent jump from step 0 to step 5."""
+        sequence_id, prior = self._advanced_to
+        if sequence_id is None or sequence_id == self._logged_sequence:
+            return
+        first = 0 if self._logged_sequence is None else self._logged_sequence + 1
+        ran = {
+            node: count - self._logged_visits.get(node, 0)
+            for node, count in visits.items()
+            if count > self._logged_visits.get(node, 0)
+        }
+        self._logged_sequence, self._logged_visits = sequence_id, dict(visits)
+        if first >= sequence_id:
+            self.log.addItem(f"step {sequence_id} · {prior}")
+        else:
+            actions = sorted(ran.items(), key=lambda item: -item[1])
+            shown = ", ".join(f"{node} ×{count}" if count > 1 else node for node, count in actions)
+            self.log.addItem(f"steps {first}–{sequence_id} · {shown or prior}")
+        self.log.scrollToBottom()
+
+    def _clear_inputs(self) -> None:
+        while self.input_form.rowCount():
+            self.input_form.removeRow(0)
+        self.input_fields = {}
+        self.input_box.hide()
 
     def _on_streamed(self, who: str, text: str) -> None:
         """A reply arriving token by token: one log line that grows, with a cursor mark."""
@@ -244,9 +284,7 @@ class RunPanel(QWidget):
         self.streaming.emit(who, "")
 
     def _on_needs_input(self, node_id: str, fields: list) -> None:
-        while self.input_form.rowCount():
-            self.input_form.removeRow(0)
-        self.input_fields = {}
+        self._clear_inputs()
         for field in fields:
             edit = QLineEdit()
             edit.setObjectName(f"input_{field['name']}")

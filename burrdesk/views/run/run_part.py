@@ -31,6 +31,7 @@ class RunPart(WindowPart):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.panel = RunPanel(window)
+        self._started_from: tuple[object, str] | None = None
         self.dock = self.add_dock(
             "Run",
             "runDock",
@@ -51,6 +52,7 @@ class RunPart(WindowPart):
         self.panel.step_button.clicked.connect(self.step_flow)
         self.panel.nodeActive.connect(self._highlight_active)
         self.panel.nodeFailed.connect(self._highlight_failed)
+        self.panel.runStarted.connect(self._forget_last_run)
         self.panel.visitsChanged.connect(window.scene.set_visits)
         window.editing.add_node_menu_entries(self._node_menu_entries)
 
@@ -71,6 +73,7 @@ class RunPart(WindowPart):
         continue_app_id: str | None = None,
     ) -> None:
         """Starts a run of `document` into `db_path` and shows the Run panel."""
+        self._started_from = self._flow_identity()
         self.dock.raise_()
         self.panel.start(
             document,
@@ -96,16 +99,25 @@ class RunPart(WindowPart):
     def _running(self) -> bool:
         return self.panel.controller is not None and self.panel.stop_button.isEnabled()
 
+    def _running_this_flow(self) -> bool:
+        """Whether Run/Step should go on with the current run: only when it is a run of the
+        flow on the canvas. A run of a flow opened before (waiting for input, paused) is not
+        resumed under another flow; starting this one ends it."""
+        return self._running() and self._started_from == self._flow_identity()
+
+    def _flow_identity(self) -> tuple[object, str]:
+        return (self.window.files.path, self.window.model.document.name)
+
     def run_flow(self) -> None:
         """Runs (or resumes) the flow as it is on the canvas, saved or not."""
-        if self._running():
+        if self._running_this_flow():
             self.panel.resume()
             return
         if self._can_run():
             self.start(self.window.model.document, self.database_path())
 
     def step_flow(self) -> None:
-        if self._running():
+        if self._running_this_flow():
             self.panel.step()
             return
         if self._can_run():
@@ -134,9 +146,19 @@ class RunPart(WindowPart):
     def _highlight_active(self, node_id: str) -> None:
         self.window.scene.set_highlight(node_id, keep="failed")
 
+    def _forget_last_run(self, *_started: object) -> None:
+        """A new run starts clean: the node an earlier run failed in is no longer red."""
+        scene = self.window.scene
+        scene.set_highlight(None)
+        for item in scene.nodes.values():
+            item.setToolTip(item.toolTip().split(_FAILED_NOTE, 1)[0])
+
     def _highlight_failed(self, node_id: str, detail: str) -> None:
         item = self.window.scene.nodes.get(node_id)
         if item is not None:
             item.highlight = "failed"
-            item.setToolTip(f"{item.toolTip()}\nFailed: {detail}")
+            item.setToolTip(f"{item.toolTip().split(_FAILED_NOTE, 1)[0]}{_FAILED_NOTE}{detail}")
             item.update()
+
+
+_FAILED_NOTE = "\nFailed: "
