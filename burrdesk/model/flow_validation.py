@@ -126,6 +126,7 @@ def validate_flow(document: FlowDocument) -> list[Problem]:
         problems.extend(_check_edge(document, index, ids))
     problems.extend(_check_defaults(document))
     problems.extend(_check_reads(document))
+    problems.extend(_check_reads_before_writes(document))
     problems.extend(_check_reachability(document))
     return sorted(problems, key=lambda p: p.severity != "error")
 
@@ -468,6 +469,55 @@ def _check_reads(document: FlowDocument) -> list[Problem]:
                         edge_index=index,
                         field="condition",
                         message=f"the condition reads '{key}', which nothing writes.",
+                    )
+                )
+    return problems
+
+
+def _check_reads_before_writes(document: FlowDocument) -> list[Problem]:
+    """A node that may run before the key it reads is set: the initial state lacks the key
+    and some path from the entrypoint reaches the node without a node writing it first (a
+    "must be set" data-flow analysis over the transitions). A warning: a condition may rule
+    that path out, which only a run can tell. Keys nothing writes are `_check_reads`' errors."""
+    entry = document.entrypoint
+    if entry is None or document.node(entry) is None:
+        return []
+    writes = {node.id: set(node_writes(node)) for node in document.nodes}
+    written = set(document.state).union(*writes.values())
+    sources: dict[str, list[str]] = {node.id: [] for node in document.nodes}
+    for edge in document.edges:
+        if edge.target in sources and edge.source in writes:
+            sources[edge.target].append(edge.source)
+    ready: dict[str, set[str]] = {entry: set(document.state)}  # keys surely set on arrival
+    changed = True
+    while changed:
+        changed = False
+        for node in document.nodes:
+            arrivals = [ready[s] | writes[s] for s in sources[node.id] if s in ready]
+            if node.id == entry:
+                arrivals.append(set(document.state))
+            if not arrivals:
+                continue
+            surely = set.intersection(*arrivals)
+            if ready.get(node.id) != surely:
+                ready[node.id] = surely
+                changed = True
+    problems = []
+    for node in document.nodes:
+        if node.id not in ready:
+            continue  # unreachable: `_check_reachability` says so
+        exempt = {node.params.get("history_key")} if node.kind == "llm" else set()
+        for key in node_reads(node):
+            if key in written and key not in ready[node.id] and key not in exempt:
+                problems.append(
+                    Problem(
+                        severity="warning",
+                        node_id=node.id,
+                        field="reads",
+                        message=(
+                            f"reads '{key}', which may not be set yet when it runs: the "
+                            "initial state lacks it and not every path here writes it first."
+                        ),
                     )
                 )
     return problems

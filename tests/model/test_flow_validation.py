@@ -150,7 +150,34 @@ def test_a_read_nothing_writes():
     document.nodes[0].reads = ["count", "budget"]
     found = messages(document)
     assert any(m[1] == "inc" and "reads 'budget'" in m[4] for m in found)
-    assert not any("reads 'count'" in m[4] for m in found)
+    assert not any(m[0] == "error" and "reads 'count'" in m[4] for m in found)
+
+
+def test_a_key_read_before_any_path_sets_it_is_a_warning():
+    """The state lacks `count`; `inc` writes it, but the first `inc` reads it before that."""
+    found = [m for m in messages(flow(state={})) if m[0] == "warning"]
+    assert found == [
+        (
+            "warning",
+            "inc",
+            None,
+            "reads",
+            "reads 'count', which may not be set yet when it runs: the initial state lacks "
+            "it and not every path here writes it first.",
+        )
+    ]
+    assert not [m for m in messages(flow()) if m[0] == "warning"]  # the state has it
+    setter = {
+        "id": "start", "kind": "python", "writes": ["count"],
+        "code": "def start(state):\n    return state.update(count=0)\n",
+    }  # fmt: skip
+    first_sets_it = flow(
+        state={},
+        entrypoint="start",
+        nodes=[setter, *flow().model_dump()["nodes"]],
+        edges=[{"source": "start", "target": "inc"}, *flow().model_dump()["edges"]],
+    )
+    assert not [m for m in messages(first_sets_it) if m[0] == "warning"]
 
 
 def test_a_condition_on_a_key_nothing_writes():

@@ -33,10 +33,22 @@ if TYPE_CHECKING:
 class EdgeItem(QGraphicsPathItem):
     """A transition: a curved arrow with its condition as a label."""
 
-    def __init__(self, index: int, edge: FlowEdge, source: NodeItem, target: NodeItem, lane: int):
+    def __init__(
+        self,
+        index: int,
+        edge: FlowEdge,
+        source: NodeItem,
+        target: NodeItem,
+        lane: int,
+        *,
+        otherwise: bool = False,
+    ):
         super().__init__()
         self.index = index
         self.edge = edge
+        self.otherwise = otherwise
+        """A default transition beside conditional ones: labelled "otherwise", so one sees
+        which arrow is taken when no condition holds."""
         self.source = source
         self.target = target
         self.lane = lane
@@ -114,7 +126,7 @@ class EdgeItem(QGraphicsPathItem):
         )
 
     def label_text(self) -> str:
-        text = self.edge.condition_label
+        text = self.edge.condition_label or ("otherwise" if self.otherwise else "")
         if self.traversed:
             text = f"{text}  ×{self.traversed}" if text else f"×{self.traversed}"
         return text

@@ -21,6 +21,7 @@ from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.node_templates import new_node
 from burrdesk.views import theme
 from burrdesk.views.canvas.add_node_popup import AddNodePopup
+from burrdesk.views.canvas.flow_editor_model import NEW_CONDITION
 from burrdesk.views.canvas.undo_commands import AddNodesCommand, EditFlowCommand, RemoveItemsCommand
 from burrdesk.views.window_part import WindowPart
 
@@ -116,7 +117,7 @@ class EditPart(WindowPart):
                 FlowEdge(
                     source=source,
                     target=node_id,
-                    condition="expr: True" if has_default else "default",
+                    condition=NEW_CONDITION if has_default else "default",
                 )
             )
             self._connect_from = None

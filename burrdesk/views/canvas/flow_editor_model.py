@@ -13,6 +13,11 @@ from PySide6.QtCore import QObject, Signal
 
 from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
 
+NEW_CONDITION = "expr: False"
+"""The condition of a new transition from a node that already has a default one: never
+taken until the person writes its condition, so drawing it changes nothing ("True" would make
+the default unreachable, and a self-loop loop for ever)."""
+
 
 class FlowEditorModel(QObject):
     documentReset = Signal()
@@ -129,6 +134,17 @@ class FlowEditorModel(QObject):
         self.changed.emit()
 
     # --- edges ------------------------------------------------------------------------------
+
+    def place_for(self, edge: FlowEdge) -> int | None:
+        """Where a new edge goes: a conditional one before its source's default edge, since
+        transitions are tried in order and nothing after the default is ever tried; anything
+        else at the end (None)."""
+        if edge.condition_kind == "default":
+            return None
+        for index, other in enumerate(self._document.edges):
+            if other.source == edge.source and other.condition_kind == "default":
+                return index
+        return None
 
     def add_edge(self, edge: FlowEdge, index: int | None = None) -> int:
         edges = list(self._document.edges)

@@ -26,7 +26,7 @@ from burrdesk.views import theme
 from burrdesk.views.canvas.canvas_scene import CanvasScene
 from burrdesk.views.canvas.card_style import canvas_color
 from burrdesk.views.canvas.edge_item import EdgeItem
-from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
+from burrdesk.views.canvas.flow_editor_model import NEW_CONDITION, FlowEditorModel
 from burrdesk.views.canvas.node_item import NodeItem
 from burrdesk.views.canvas.undo_commands import ConnectCommand, MoveNodesCommand, RemoveItemsCommand
 
@@ -134,6 +134,7 @@ class FlowScene(CanvasScene):
             self.removeItem(edge)
         self.edges = []
         lanes: dict[tuple[str, str], int] = {}
+        branching = {e.source for e in self.model.document.edges if e.condition_kind != "default"}
         for index, edge in enumerate(self.model.document.edges):
             source, target = self.nodes.get(edge.source), self.nodes.get(edge.target)
             if source is None or target is None:
@@ -145,7 +146,8 @@ class FlowScene(CanvasScene):
             )
             lane = lanes.get(key, 0)
             lanes[key] = lane + 1
-            item = EdgeItem(index, edge, source, target, lane)
+            otherwise = edge.condition_kind == "default" and edge.source in branching
+            item = EdgeItem(index, edge, source, target, lane, otherwise=otherwise)
             self.addItem(item)
             item.setSelected(index in selected)
             self.edges.append(item)
@@ -304,7 +306,7 @@ class FlowScene(CanvasScene):
     def connect_nodes(self, source: str, target: str, condition: str | dict = "default") -> None:
         existing = self.model.document.outgoing(source)
         if condition == "default" and any(e.condition_kind == "default" for e in existing):
-            condition = "expr: True"
+            condition = NEW_CONDITION
         self.undo_stack.push(
             ConnectCommand(self.model, FlowEdge(source=source, target=target, condition=condition))
         )

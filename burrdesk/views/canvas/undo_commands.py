@@ -37,17 +37,19 @@ class AddNodesCommand(QUndoCommand):
         self.nodes = nodes
         self.edges = edges or []
         self._entrypoint_before: str | None = None
+        self._edge_indexes: list[int] = []
 
     def redo(self) -> None:
         self._entrypoint_before = self.model.document.entrypoint
         for node in self.nodes:
             self.model.add_node(node)
-        for edge in self.edges:
-            self.model.add_edge(edge)
+        self._edge_indexes = [
+            self.model.add_edge(edge, self.model.place_for(edge)) for edge in self.edges
+        ]
 
     def undo(self) -> None:
-        for _ in self.edges:
-            self.model.remove_edge(len(self.model.document.edges) - 1)
+        for index in reversed(self._edge_indexes):
+            self.model.remove_edge(index)
         for node in reversed(self.nodes):
             self.model.remove_node(node.id)
         if self.model.document.entrypoint != self._entrypoint_before:
@@ -144,7 +146,7 @@ class ConnectCommand(QUndoCommand):
         self._index: int | None = None
 
     def redo(self) -> None:
-        self._index = self.model.add_edge(self.edge)
+        self._index = self.model.add_edge(self.edge, self.model.place_for(self.edge))
 
     def undo(self) -> None:
         if self._index is not None:

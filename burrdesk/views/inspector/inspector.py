@@ -175,6 +175,9 @@ class NodePage(QWidget):
         self.problems = QLabel()
         self.problems.setObjectName("errorText")
         self.problems.setWordWrap(True)
+        # Its line is kept when empty: a problem appearing while one types must not push the
+        # fields down under the pointer (the next click would land in another field).
+        self.problems.setMinimumHeight(self.problems.fontMetrics().lineSpacing())
         layout.addWidget(self.problems)
         form = QFormLayout()
         self.id_edit = _CommitLineEdit(self._rename, "the action name (any text)")
@@ -393,7 +396,6 @@ class NodePage(QWidget):
             f"{node.kind.upper() if node.kind == 'llm' else node.kind.capitalize()} node"
         )
         self.problems.setText("\n".join(p.message for p in problems))
-        self.problems.setVisible(bool(problems))
         self.id_edit.show_value(node.id)
         self.label.show_value(node.label)
         self.kind.setText(node.kind)
