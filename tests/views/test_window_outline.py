@@ -36,7 +36,9 @@ def test_the_menus_read_as_a_person_expects(window):
         "Run", "Step", "Pause", "Stop", "—", "Rewind to Here…", "Create Test Case…",
         "Create Fork Script…",
     ]  # fmt: skip
-    assert _entries(menus["Help"]) == ["Welcome", "Documentation", "—", "About burrdesk"]
+    assert _entries(menus["Help"]) == [
+        "Welcome", "Documentation", "Keyboard Shortcuts", "—", "About burrdesk",
+    ]  # fmt: skip
     toolbar = window.findChild(QToolBar, "mainToolbar")
     assert _entries(toolbar) == [
         "New", "Open…", "Save", "—", "Undo", "Redo", "—", "Zoom In", "Zoom Out", "Zoom to Fit",

@@ -19,6 +19,7 @@ from burrdesk.views.window_part import WindowPart
 
 if TYPE_CHECKING:
     from burrdesk.views.dialogs.documentation_dialog import DocumentationDialog
+    from burrdesk.views.dialogs.shortcuts_dialog import ShortcutsDialog
     from burrdesk.views.dialogs.welcome_dialog import WelcomeDialog
     from burrdesk.views.main_window import MainWindow
 
@@ -35,7 +36,13 @@ class HelpPart(WindowPart):
             "&Documentation", self.show_documentation, QKeySequence.StandardKey.HelpContents
         )
         self.about_action = self.action("&About burrdesk", self.show_about)
-        window.outline.add_to_menu("&Help", "guide", self.welcome_action, self.documentation_action)
+        self.shortcuts_action = self.action(
+            "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/", tip="Every command's keys"
+        )
+        self.shortcuts: ShortcutsDialog | None = None
+        window.outline.add_to_menu(
+            "&Help", "guide", self.welcome_action, self.documentation_action, self.shortcuts_action
+        )
         window.outline.add_to_menu("&Help", "about", self.about_action)
 
     def start_up(self) -> None:
@@ -57,6 +64,8 @@ class HelpPart(WindowPart):
             if demo is not None:
                 window.timeline.panel.select_run(demo.chat)
                 window.canvas.show_editor()
+        if demo is None:
+            window.files.reopen_last_flow()  # a relaunch goes on where one left off
         if settings().value("welcome/show", True, bool):
             self.show_welcome()
 
@@ -77,6 +86,16 @@ class HelpPart(WindowPart):
         dialog.show_at_startup.toggled.connect(lambda on: settings().setValue("welcome/show", on))
         self.welcome = dialog
         dialog.show()
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        from burrdesk.views.dialogs.shortcuts_dialog import ShortcutsDialog
+
+        if self.shortcuts is None:
+            self.shortcuts = ShortcutsDialog(self.window.outline.menus, self.window)
+        self.shortcuts.show()
+        self.shortcuts.raise_()
+        self.shortcuts.search.setFocus()
+        return self.shortcuts
 
     def show_documentation(self) -> None:
         from burrdesk.views.dialogs.documentation_dialog import DocumentationDialog

@@ -171,10 +171,16 @@ class FilesPart(WindowPart):
             self.window.timeline.connect_server(str(path))
             return True
         path = Path(path)
-        if path.is_dir():
-            return self.window.timeline.open_burr_folder(path)
-        if path.suffix.lower() in RUN_DATABASE_SUFFIXES:
-            return self.window.timeline.open_run_database(path)
+        if path.is_dir() or path.suffix.lower() in RUN_DATABASE_SUFFIXES:
+            timeline = self.window.timeline
+            opened = (
+                timeline.open_burr_folder(path)
+                if path.is_dir()
+                else timeline.open_run_database(path)
+            )
+            if opened:
+                self._remember(path)
+            return opened
         if ask and not self.maybe_save():
             return False
         try:
@@ -227,6 +233,15 @@ class FilesPart(WindowPart):
     def recent_files(self) -> list[str]:
         return app_settings.recent_files()
 
+    def reopen_last_flow(self) -> bool:
+        """Opens the flow worked on last (a relaunch goes on where one left off)."""
+        for recent in app_settings.recent_files():
+            path = Path(recent)
+            if path.suffix == FILE_SUFFIX and path.is_file() and self.open_path(path, ask=False):
+                self.status_message(f"Reopened {path.name}, the flow you worked on last.")
+                return True
+        return False
+
     def _remember(self, path: Path) -> None:
         app_settings.remember_recent(path)
         self._rebuild_recent()
@@ -239,7 +254,12 @@ class FilesPart(WindowPart):
             placeholder.setEnabled(False)
             return
         for path in recent:
-            action = self.recent_menu.addAction(Path(path).name)
+            name = Path(path).name
+            if Path(path).is_dir():
+                name += "  (Burr traces)"
+            elif Path(path).suffix.lower() in RUN_DATABASE_SUFFIXES:
+                name += "  (runs)"
+            action = self.recent_menu.addAction(name)
             action.setToolTip(path)
             action.triggered.connect(lambda _c=False, p=path: self.open_path(Path(p)))
 

@@ -23,7 +23,7 @@ from burrdesk.model.flow_document import FlowDocument
 from burrdesk.model.postgres_schema import shown_url
 from burrdesk.model.recorded_flow import recorded_document
 from burrdesk.model.run_database import RunDatabase, RunDatabaseError
-from burrdesk.model.run_database_opener import is_server_url, open_run_database
+from burrdesk.model.run_database_opener import is_server_url, open_run_database, shown_target
 from burrdesk.model.run_records import RunRecord
 from burrdesk.views import theme as themes
 from burrdesk.views.app_settings import remember_server
@@ -303,6 +303,13 @@ class TimelinePart(WindowPart):
     def _follow_run(self, run_id: int, db_path: str) -> None:
         current = self.panel.database
         if self.follower is not None or current is None or not _same_target(current, db_path):
+            if current is not None:
+                shown = "the Burr traces" if self.follower is not None else current.location
+                self.status_message(
+                    f"Showing run {run_id} in {shown_target(db_path)}, where the app records its "
+                    f"runs; {shown} is still in the source list above the runs.",
+                    10_000,
+                )
             self._stop_following()
             try:
                 self.panel.open_database(db_path)
@@ -351,10 +358,21 @@ class TimelinePart(WindowPart):
         canvas = self.window.canvas
         if canvas.showing_recorded_flow and step is not None:
             canvas.recorded.show_step(step.action, failed=step.status == "failed")
+        elif step is not None and self._run_is_of_the_edited_flow():
+            # The run ran the flow being edited: outline the step's node right there.
+            self.window.scene.set_highlight(
+                step.action, "failed" if step.status == "failed" else "running"
+            )
         reason = rewind_unavailable_reason(self.panel.current_run, step)
         self.rewind_action.setEnabled(reason is None)
         self.rewind_action.setToolTip(reason or "Continue this run from here as a fork")
         self.rewind_action.setStatusTip(reason or "Continue this run from here as a fork")
+
+    def _run_is_of_the_edited_flow(self) -> bool:
+        run = self.panel.current_run
+        if run is None or not run.flow:
+            return False
+        return recorded_document(run) == self.window.model.document
 
     # --- rewinding ---------------------------------------------------------------------------
 
