@@ -11,6 +11,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -23,6 +24,9 @@ from burrdesk.views.canvas.flow_scene import FlowScene
 from burrdesk.views.canvas.minimap import MiniMap
 
 NODE_KIND_MIME = "application/x-burrdesk-node-kind"
+
+
+MINIMAP_MARGIN = 12
 
 
 class FlowView(QGraphicsView):
@@ -45,6 +49,10 @@ class FlowView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._panning: QPointF | None = None
         self._space_down = False
+        self._fitted: QRectF | None = None
+        """What the last zoom-to-fit fitted, until the person zooms: fitted again when the
+        view gets its real size (a view fitted while hidden, before its first layout, showed
+        a blank canvas) or is resized."""
         self.minimap = MiniMap(self)
         self.horizontalScrollBar().valueChanged.connect(self.minimap.update)
         self.verticalScrollBar().valueChanged.connect(self.minimap.update)
@@ -52,16 +60,18 @@ class FlowView(QGraphicsView):
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         super().resizeEvent(event)  # type: ignore[arg-type]
-        margin = 12
         self.minimap.move(
-            self.viewport().width() - self.minimap.width() - margin,
-            self.viewport().height() - self.minimap.height() - margin,
+            self.viewport().width() - self.minimap.width() - MINIMAP_MARGIN,
+            self.viewport().height() - self.minimap.height() - MINIMAP_MARGIN,
         )
+        if self._fitted is not None:
+            self._fit(self._fitted)
 
     def zoom(self) -> float:
         return self.transform().m11()
 
     def zoom_by(self, factor: float) -> None:
+        self._fitted = None
         current = self.zoom()
         factor = max(0.1 / current, min(factor, 3.0 / current))
         self.scale(factor, factor)
@@ -72,9 +82,35 @@ class FlowView(QGraphicsView):
         target = rect if rect is not None else self.scene().itemsBoundingRect()
         if not target.isValid() or target.isEmpty():
             return
-        self.fitInView(target.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.25:
-            self.zoom_by(1.25 / self.zoom())
+        self._fitted = QRectF(target)
+        self._fit(target)
+
+    def _fit(self, target: QRectF) -> None:
+        """Fits `target` into the part of the viewport the overview leaves free: beside it or
+        above it, whichever shows the flow larger (fitting the whole viewport put end cards
+        under the overview)."""
+        padded = target.adjusted(-40, -40, 40, 40)
+        width, height = self.viewport().width(), self.viewport().height()
+        reserve_w = reserve_h = 0
+        if self.minimap.isVisible():
+            reserve_w = self.minimap.width() + MINIMAP_MARGIN
+            reserve_h = self.minimap.height() + MINIMAP_MARGIN
+        areas = [(width - reserve_w, height), (width, height - reserve_h)]
+        free_w, free_h = max(
+            areas, key=lambda a: min(a[0] / padded.width(), a[1] / padded.height())
+        )
+        if free_w <= 0 or free_h <= 0:
+            return
+        scale = min(free_w / padded.width(), free_h / padded.height(), 1.25)
+        self.setTransform(QTransform.fromScale(scale, scale))
+        offset = QPointF((width - free_w) / 2 / scale, (height - free_h) / 2 / scale)
+        center = padded.center() + offset
+        shown = QRectF(0, 0, width / scale, height / scale)
+        shown.moveCenter(center)
+        scene = self.scene()
+        if not scene.sceneRect().contains(shown):  # room to scroll the flow clear of it
+            scene.setSceneRect(scene.sceneRect().united(shown))
+        self.centerOn(center)
         self.zoomChanged.emit(self.zoom())
         self.minimap.update()
 
@@ -118,6 +154,7 @@ class FlowView(QGraphicsView):
             self._space_down and event.button() == Qt.MouseButton.LeftButton
         ):
             self._panning = event.position()
+            self._fitted = None  # the person moves the view: keep it where they put it
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
