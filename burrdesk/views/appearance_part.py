@@ -2,6 +2,11 @@
 
 The window's geometry, its docks and the theme are saved when it closes and restored when it
 opens; View → Reset Window Layout goes back to the layout the window was built with.
+
+Lists and trees are laid out again once the window is assembled: a view put into a dock before
+it is polished lays its rows out without the stylesheet's item padding (Qt re-lays them out on
+a style change but not on polish), and would only get the padded rows at the first theme switch,
+so the palette's rows would move the first time the theme changes.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from burrdesk.views import theme
 from burrdesk.views.app_settings import settings
@@ -36,6 +41,7 @@ class AppearancePart(WindowPart):
 
     def window_assembled(self) -> None:
         window = self.window
+        self.relayout_item_views()
         self._default_state = window.saveState()
         store = settings()
         geometry = store.value("window/geometry")
@@ -65,6 +71,12 @@ class AppearancePart(WindowPart):
         self.window.restoreState(self._default_state)
         for dock in self.window.docks:
             dock.show()
+
+    def relayout_item_views(self) -> None:
+        """Lays the window's lists and trees out with the stylesheet's row sizes."""
+        for view in self.window.findChildren(QAbstractItemView):
+            view.ensurePolished()
+            view.doItemsLayout()
 
     def _refresh_icons(self, *_args: object) -> None:
         for action in self.window.findChildren(QAction):

@@ -3,7 +3,8 @@
 The app paints much of itself by hand (canvas, node cards, code highlighting), so those painters
 read colours from `current_theme()` instead of guessing from the QPalette, and repaint when
 `theme_signals.changed` fires. Icons are single-colour SVGs recoloured to the theme's text colour,
-so one icon set serves both themes.
+so one icon set serves both themes; an icon picks its colour each time it is drawn, so icons
+already shown (on list rows, buttons, line edits) follow a theme switch without being set again.
 """
 
 from __future__ import annotations
@@ -15,8 +16,18 @@ from dataclasses import dataclass, fields
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDir, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QPainter, QPalette, QPixmap
+import shiboken6
+from PySide6.QtCore import QByteArray, QDir, QObject, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
@@ -196,12 +207,13 @@ ICON_NAMES: tuple[str, ...] = (
     "settings",
     "chevron-down",
     "chevron-up",
+    "check",
 )
 
 # Search-path prefix the stylesheets use for their arrow images: url(theme:chevron-down.svg).
 STYLESHEET_IMAGE_PREFIX = "theme"
 
-# Pixel sizes each icon is rendered at; QIcon scales the nearest one for other sizes.
+# The sizes an icon lists as available (it is drawn sharp at any size it is asked for).
 _ICON_SIZES = (16, 20, 24, 32, 48, 64)
 
 
@@ -215,6 +227,9 @@ theme_signals = ThemeSignals()
 
 _current: Theme = LIGHT
 _icon_cache: dict[tuple[str, str, str | None], QIcon] = {}
+_svg_cache: dict[str, str] = {}
+_pixmap_cache: dict[tuple[str, str, int, int], QPixmap] = {}
+_engine_clones: list[QIconEngine] = []
 _stylesheet_image_dir: Path | None = None
 
 
@@ -325,22 +340,89 @@ def monospace_font() -> QFont:
 
 
 def icon(name: str, color: str | None = None) -> QIcon:
-    """The named icon drawn in the theme's text colour (or `color`), cached per theme.
+    """The named icon drawn in the theme's text colour (or `color`).
 
-    Disabled actions get a version in the theme's disabled colour rather than Qt's generic
-    greying, which looks muddy on dark backgrounds.
+    The colour is looked up each time the icon is drawn, so an icon set on a list row, a button
+    or a line edit follows a theme switch. Disabled actions get a version in the theme's
+    disabled colour rather than Qt's generic greying, which looks muddy on dark backgrounds.
+    A new QIcon (a new cacheKey) is made per theme, for anything that caches by that key.
     """
     theme = _current
     key = (theme.name, name, color)
     cached = _icon_cache.get(key)
     if cached is None:
-        svg = _icon_svg(name)
-        cached = QIcon()
-        for size in _ICON_SIZES:
-            cached.addPixmap(_render(svg, color or theme.text, size), QIcon.Mode.Normal)
-            cached.addPixmap(_render(svg, theme.disabled_text, size), QIcon.Mode.Disabled)
+        _icon_svg(name)  # an unknown name fails here, not when the icon is first drawn
+        cached = QIcon(_ThemedIconEngine(name, color))
         _icon_cache[key] = cached
     return QIcon(cached)
+
+
+class _ThemedIconEngine(QIconEngine):
+    """Draws one SVG icon in the current theme's colours at whatever size is asked for."""
+
+    def __init__(self, name: str, color: str | None) -> None:
+        super().__init__()
+        self._name = name
+        self._color = color
+
+    def colour(self, mode: QIcon.Mode) -> str:
+        if mode == QIcon.Mode.Disabled:
+            return _current.disabled_text
+        return self._color or _current.text
+
+    def scaledPixmap(  # noqa: N802 - Qt override
+        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
+    ) -> QPixmap:
+        scale = max(scale, 1.0)
+        width = max(1, round(size.width() * scale))
+        height = max(1, round(size.height() * scale))
+        pixmap = _rendered(self._name, self.colour(mode), width, height)
+        if scale != 1.0:
+            pixmap = QPixmap(pixmap)  # the cached one keeps its ratio
+            pixmap.setDevicePixelRatio(scale)
+        return pixmap
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        scale = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        side = min(rect.width(), rect.height())
+        pixmap = self.scaledPixmap(QSize(side, side), mode, state, scale)
+        target = QRect(0, 0, side, side)
+        target.moveCenter(rect.center())
+        painter.drawPixmap(target, pixmap)
+
+    def actualSize(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QSize:  # noqa: N802
+        side = min(size.width(), size.height())
+        return QSize(side, side)
+
+    def availableSizes(  # noqa: N802 - Qt override
+        self, mode: QIcon.Mode = QIcon.Mode.Normal, state: QIcon.State = QIcon.State.Off
+    ) -> list[QSize]:
+        return [QSize(s, s) for s in _ICON_SIZES]
+
+    def clone(self) -> QIconEngine:
+        # A QIcon clones its engine when a copy of it is changed (addPixmap). PySide does not
+        # hand C++ an object a virtual method returns: unreferenced, the clone would be deleted
+        # on return and the QIcon left with a dangling engine. So it is kept; Qt deletes it
+        # with its QIcon, which invalidates the wrapper, and invalid ones are dropped here.
+        _engine_clones[:] = [e for e in _engine_clones if shiboken6.isValid(e)]
+        twin = _ThemedIconEngine(self._name, self._color)
+        _engine_clones.append(twin)
+        return twin
+
+    def key(self) -> str:
+        return "burrdesk-themed"
+
+
+def _rendered(name: str, color: str, width: int, height: int) -> QPixmap:
+    key = (name, color, width, height)
+    pixmap = _pixmap_cache.get(key)
+    if pixmap is None:
+        pixmap = _render(_icon_svg(name), color, width, height)
+        _pixmap_cache[key] = pixmap
+    return pixmap
 
 
 def _theme_named(name: str) -> Theme:
@@ -351,20 +433,23 @@ def _theme_named(name: str) -> Theme:
 
 
 def _icon_svg(name: str) -> str:
-    path = resources_dir() / "icons" / f"{name}.svg"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no icon named {name!r} in resources/icons; known icons: {', '.join(ICON_NAMES)}"
-        )
-    return path.read_text(encoding="utf-8")
+    text = _svg_cache.get(name)
+    if text is None:
+        path = resources_dir() / "icons" / f"{name}.svg"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no icon named {name!r} in resources/icons; known icons: {', '.join(ICON_NAMES)}"
+            )
+        text = _svg_cache[name] = path.read_text(encoding="utf-8")
+    return text
 
 
 def _install_stylesheet_images(theme: Theme) -> None:
-    """Write the arrows the stylesheet shows, in this theme's colours, where `theme:` finds them.
+    """Write the images the stylesheet shows, in this theme's colours, where `theme:` finds them.
 
-    Qt draws no combo box or spin box arrow once those are styled, unless the QSS names an
-    image, and QSS cannot recolour an image; so each theme gets its own copies, in a temporary
-    folder removed when the app exits.
+    Qt draws no combo box or spin box arrow, and no check mark or radio dot, once those are
+    styled, unless the QSS names an image, and QSS cannot recolour an image; so each theme gets
+    its own copies, in a temporary folder removed when the app exits.
     """
     global _stylesheet_image_dir
     if _stylesheet_image_dir is None:
@@ -372,22 +457,40 @@ def _install_stylesheet_images(theme: Theme) -> None:
         atexit.register(shutil.rmtree, _stylesheet_image_dir, True)
     folder = _stylesheet_image_dir / theme.name
     folder.mkdir(exist_ok=True)
+    images: list[tuple[str, str, str]] = []  # file name, SVG with currentColor, colour
     for name in ("chevron-down", "chevron-up"):
         # Drawn at ~10 px, so a heavier stroke than the 24 px icons.
         svg = _icon_svg(name).replace('stroke-width="1.75"', 'stroke-width="2.5"')
-        for suffix, color in (("", theme.muted_text), ("-disabled", theme.disabled_text)):
-            text = svg.replace("currentColor", color)
-            (folder / f"{name}{suffix}.svg").write_text(text, encoding="utf-8")
+        images.append((name, svg, theme.muted_text))
+        images.append((f"{name}-disabled", svg, theme.disabled_text))
+    # Check box and radio button marks, drawn at ~14 px on the accent colour (check) or the
+    # base colour (dot); see QCheckBox::indicator and QRadioButton::indicator in the QSS.
+    check = _icon_svg("check").replace('stroke-width="1.75"', 'stroke-width="3"')
+    images.append(("check", check, theme.accent_text))
+    images.append(("check-disabled", check, theme.base))
+    images.append(("radio-dot", _RADIO_DOT_SVG, theme.accent))
+    images.append(("radio-dot-disabled", _RADIO_DOT_SVG, theme.disabled_text))
+    for file_name, svg, color in images:
+        text = svg.replace("currentColor", color)
+        (folder / f"{file_name}.svg").write_text(text, encoding="utf-8")
     QDir.setSearchPaths(STYLESHEET_IMAGE_PREFIX, [str(folder)])
 
 
-def _render(svg: str, color: str, size: int) -> QPixmap:
+_RADIO_DOT_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24">'
+    '<circle cx="12" cy="12" r="6" fill="currentColor"/></svg>'
+)
+
+
+def _render(svg: str, color: str, width: int, height: int | None = None) -> QPixmap:
+    height = width if height is None else height
     renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", color).encode("utf-8")))
-    pixmap = QPixmap(size, size)
+    pixmap = QPixmap(width, height)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    renderer.render(painter, QRectF(0, 0, size, size))
+    side = min(width, height)  # square icons, centred in a non-square pixmap
+    renderer.render(painter, QRectF((width - side) / 2, (height - side) / 2, side, side))
     painter.end()
     return pixmap
 
