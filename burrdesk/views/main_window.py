@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QCloseEvent, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.views.appearance_part import AppearancePart
@@ -31,6 +31,11 @@ from burrdesk.views.timeline.reproduce_part import ReproducePart
 from burrdesk.views.timeline.timeline_part import TimelinePart
 from burrdesk.views.window_outline import WindowOutline
 from burrdesk.views.window_part import WindowPart
+
+PALETTE_WIDTH = 200
+"""The palette's first width: its hint's two lines, and the node kinds two to a row."""
+INSPECTOR_WIDTH = 340
+"""The inspector's first width: a node's fields and a line of its code without scrolling."""
 
 
 class MainWindow(QMainWindow):
@@ -71,18 +76,35 @@ class MainWindow(QMainWindow):
         for part in self.parts:
             part.connect_parts()
         self.outline.build()
-        self._arrange_docks()
         self.resize(1400, 900)
+        self._arrange_docks()
         for part in self.parts:
             part.window_assembled()
 
     def _arrange_docks(self) -> None:
-        """The default layout: palette and inspector at the sides, Problems in front below."""
+        """The layout of a first launch, which View → Reset Window Layout restores too (the
+        appearance part saves it right after this): the palette and the inspector beside the
+        canvas, and below it the Timeline in front of Run, Insights and Problems, tall enough
+        for the rows its lists ask room for. Problems is the last tab rather than a dock of its
+        own: the status bar and the cards' badges already say whether there are any.
+
+        The sizes come from the panels' size hints once polished (so the stylesheet's padding
+        counts), not from pixels guessed for one font; the canvas gets the rest, and any
+        resize of the window after this."""
+        self.tabifyDockWidget(self.insights.dock, self.problems.dock)
+        self.ensurePolished()
         self.resizeDocks(
-            [self.node_palette.dock, self.inspector.dock], [190, 340], Qt.Orientation.Horizontal
+            [self.node_palette.dock, self.inspector.dock],
+            [PALETTE_WIDTH, INSPECTOR_WIDTH],
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.problems.dock], [110], Qt.Orientation.Vertical)
-        self.problems.dock.raise_()
+        # A tabbed dock is sized through its area, and the area holds the tab bar too.
+        bars = self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        tab_bar = max((bar.sizeHint().height() for bar in bars if bar.count()), default=0)
+        timeline = self.timeline.dock
+        height = timeline.sizeHint().height() + tab_bar
+        self.resizeDocks([timeline], [height], Qt.Orientation.Vertical)
+        timeline.raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if all(part.can_close() for part in self.parts):

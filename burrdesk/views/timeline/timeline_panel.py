@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QTreeView,
@@ -65,6 +67,10 @@ ANNOTATION_FILTERS = (("Annotated", "@annotated"), ("Marked good", "@good"), ("M
 FILTER_DELAY_MS = 250
 PREVIOUS_STEP = -2  # the compare spin box's "the previous step" (-1 is the starting state)
 END_PAGES = 20  # pages End loads at most per press, so a million-step run never stalls
+ROWS_SHOWN = 5
+"""The rows the runs list and the steps list each ask room for, so the window's first layout
+sizes the timeline by what a person reads in it (see `_room_for_rows`)."""
+NAME_CHARS = 28  # a project or partition column grows to fit names up to about this long
 
 
 def _select_rows(view: QAbstractItemView, placeholder: str) -> None:
@@ -75,6 +81,27 @@ def _select_rows(view: QAbstractItemView, placeholder: str) -> None:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+def _row_height(view: QAbstractItemView) -> int:
+    """A steps row: a line of text and room around it (the runs tree's padded rows are no
+    taller, so room for this many of these holds as many runs)."""
+    return view.fontMetrics().height() + 10
+
+
+def _room_for_rows(view: QAbstractItemView, header: QHeaderView, hint: QSize) -> QSize:
+    """`hint` made as tall as `ROWS_SHOWN` rows under the header and a third of a row more, so
+    a longer list shows that it goes on; the dock's first height follows from this."""
+    rows = _row_height(view) * (3 * ROWS_SHOWN + 1) // 3
+    return QSize(hint.width(), header.sizeHint().height() + rows + 2 * view.frameWidth())
+
+
+class _ElideMiddle(QStyledItemDelegate):
+    """Elides in the middle, so a clipped uuid keeps its start and its end apart."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class _Placeholder:
@@ -103,11 +130,14 @@ class _Table(_Placeholder, QTableView):
         self.setShowGrid(False)
         self.setWordWrap(False)
         self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.verticalHeader().setDefaultSectionSize(_row_height(self))
         self.horizontalHeader().setHighlightSections(False)
         self.horizontalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return _room_for_rows(self, self.horizontalHeader(), super().sizeHint())
 
     def moveCursor(  # noqa: N802 - Qt override
         self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
@@ -146,6 +176,9 @@ class _RunsTree(_Placeholder, QTreeView):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         )
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return _room_for_rows(self, self.header(), super().sizeHint())
+
 
 class TimelinePanel(QWidget):
     """Runs, steps and the selected step of one run database (opened read-only)."""
@@ -180,7 +213,6 @@ class TimelinePanel(QWidget):
         self.runs_view.selectionModel().currentRowChanged.connect(self._run_row_changed)
         self.steps_view.selectionModel().currentRowChanged.connect(self._step_row_changed)
         self.runs_model.modelReset.connect(self._runs_reset)
-        self.runs_view.expanded.connect(self._fit_run_id_column)
         self.steps_model.modelReset.connect(self._steps_reset)
         self._show_run(None)
 
@@ -231,7 +263,11 @@ class TimelinePanel(QWidget):
         for column, width in enumerate((70, 90, 120, 80, 100, 140, 60)):
             header.resizeSection(column, width)
         header.setStretchLastSection(False)
+        # The run column follows the rows shown: a fork's id sits an indentation deeper per
+        # level. The app id takes what is left and is the one elided (in the middle: a uuid).
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.runs_view.setItemDelegateForColumn(2, _ElideMiddle(self.runs_view))
         runs_layout.addWidget(self.runs_view)
 
         steps_box = QWidget(left)
@@ -268,8 +304,9 @@ class TimelinePanel(QWidget):
         steps_layout.addWidget(self.steps_view)
         left.addWidget(runs_box)
         left.addWidget(steps_box)
-        left.setStretchFactor(0, 2)
-        left.setStretchFactor(1, 3)
+        # Both lists ask room for the same rows (`_room_for_rows`) and share any space beyond.
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 1)
 
         right = QWidget(self.splitter)
         right_layout = QVBoxLayout(right)
@@ -569,25 +606,22 @@ class TimelinePanel(QWidget):
         )
 
     def _fit_run_columns(self) -> None:
-        """Sizes the short columns (id, status, time, steps) to what is shown; the app id takes
-        the rest. Done once per reset, not per row, so paging stays cheap."""
+        """Sizes the short columns (status, time, steps) to what is shown and the project and
+        partition to their names (up to `NAME_CHARS`); the app id takes the rest. Done once per
+        reset, not per row, so paging stays cheap."""
         if self.runs_model.rowCount():
             view, metrics = self.runs_view, self.runs_view.header().fontMetrics()
             # Any status may arrive later (a live run finishes): room for the longest, and dot.
             longest = max(metrics.horizontalAdvance(s) for s in RUN_STATUSES) + 40
-            for column in (0, 4, 5, 6):
+            widest_name = view.fontMetrics().horizontalAdvance("x" * NAME_CHARS)
+            for column in (1, 3, 4, 5, 6):
                 view.resizeColumnToContents(column)
                 # The header's stylesheet padding is not in its size hint: keep titles whole.
                 title = RunsTreeModel.COLUMNS[column]
                 width = max(view.columnWidth(column), metrics.horizontalAdvance(title) + 24)
+                if column in (1, 3):
+                    width = min(width, widest_name)
                 view.setColumnWidth(column, max(width, longest) if column == 4 else width)
-
-    def _fit_run_id_column(self, _index: QModelIndex) -> None:
-        """Expanding indents the forks: widen the id column so nested ids stay readable."""
-        view = self.runs_view
-        width = view.columnWidth(0)
-        view.resizeColumnToContents(0)
-        view.setColumnWidth(0, max(width, view.columnWidth(0)))
 
     def _runs_reset(self) -> None:
         """A filter or database change rebuilt the runs: keep the run selected if still shown."""
