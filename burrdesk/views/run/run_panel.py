@@ -1,4 +1,9 @@
-"""The run panel: run, pause, step and stop the flow on the canvas, and answer its input nodes."""
+"""The run panel: run, pause, step and stop the flow on the canvas, and answer its input nodes.
+
+The conversation (what the person sends to input nodes and what LLM nodes answer) is a chat,
+with the input at its bottom; the run log beside it (or above it, when the panel is narrow)
+lists the run's steps, so the conversation reads on its own.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,29 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFormLayout,
+    QAbstractSpinBox,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
+    QSplitter,
+    QTextEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from burrdesk.model.flow_document import FlowDocument
 from burrdesk.views import theme
+from burrdesk.views.run.chat_view import ChatInput, ChatView, InputBar
 from burrdesk.views.run.run_worker import RunController
+
+LOG_KIND = Qt.ItemDataRole.UserRole + 1  # what a log line is: header, step, you, reply, end, failed
+WIDE_ENOUGH = 720  # narrower than this, the log goes above the conversation instead of beside it
 
 
 class RunPanel(QWidget):
@@ -48,6 +63,13 @@ class RunPanel(QWidget):
         for button in (self.run_button, self.pause_button, self.step_button, self.stop_button):
             buttons.addWidget(button)
         buttons.addStretch()
+        self.log_button = QToolButton()
+        self.log_button.setText("Run log")
+        self.log_button.setCheckable(True)
+        self.log_button.setChecked(True)
+        self.log_button.setToolTip("Show the run's steps beside the conversation")
+        self.log_button.toggled.connect(self._show_log)
+        buttons.addWidget(self.log_button)
         layout.addLayout(buttons)
         status_row = QHBoxLayout()
         self.status = QLabel("Not running. Run executes the flow as it is on the canvas.")
@@ -67,23 +89,58 @@ class RunPanel(QWidget):
         self._stop_timer = QTimer(self)
         self._stop_timer.setSingleShot(True)
         self._stop_timer.timeout.connect(self._offer_abandon)
-        self.input_box = QWidget()
-        self.input_form = QFormLayout(self.input_box)
-        self.input_fields: dict[str, QLineEdit] = {}
-        self.send_button = QPushButton("Send")
-        self.send_button.clicked.connect(self.send_inputs)
-        self.input_box.hide()
-        layout.addWidget(self.input_box)
+        # The conversation, the input at its bottom.
+        self.conversation = QWidget()
+        conversation = QVBoxLayout(self.conversation)
+        conversation.setContentsMargins(0, 0, 0, 0)
+        conversation.setSpacing(0)
+        self.chat = ChatView()
+        conversation.addWidget(self.chat, 1)
+        self.input_box = InputBar()
+        self.input_box.submitted.connect(self.send_inputs)
+        conversation.addWidget(self.input_box)
+        # The run log: the run's header, its steps, and one line per message.
+        self.log_pane = QWidget()
+        log_layout = QVBoxLayout(self.log_pane)
+        log_layout.setContentsMargins(0, 0, 0, 0)
+        log_layout.setSpacing(0)
         self.log = QListWidget()
         self.log.setObjectName("runLog")
-        layout.addWidget(self.log, 1)
+        self.log.setWordWrap(False)
+        self.log.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.log.setUniformItemSizes(True)
+        self.log.setStyleSheet("QListWidget#runLog::item { padding: 1px 6px; }")
+        font = self.log.font()
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * 0.92)
+        self.log.setFont(font)
+        log_layout.addWidget(self.log, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.conversation)
+        self.splitter.addWidget(self.log_pane)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.conversation.setMinimumWidth(260)
+        self.log_pane.setMinimumWidth(180)
+        self._split_set = False
+        layout.addWidget(self.splitter, 1)
+        theme.theme_signals.changed.connect(self._recolour_log)
         self.pause_button.clicked.connect(self.pause)
         self.stop_button.clicked.connect(self.stop)
         self._set_running(False)
         self.document_provider: Any = None
         self.llm_client_factory: Callable[[], Any] | None = None
         """Makes the client LLM nodes use, per run (the settings may change between runs)."""
-        self._live_item: Any = None
+
+    @property
+    def input_fields(self) -> dict[str, QLineEdit | ChatInput]:
+        """The fields the input at the bottom shows, by name ({} when nothing is asked)."""
+        return self.input_box.fields
+
+    @property
+    def send_button(self) -> QPushButton:
+        return self.input_box.send_button
 
     def _set_running(self, running: bool) -> None:
         self.pause_button.setEnabled(running)
@@ -101,7 +158,9 @@ class RunPanel(QWidget):
         self.close_run()
         self.db_path = db_path
         self.log.clear()
+        self.chat.clear()
         self._clear_inputs()  # another run's (or another flow's) form must not linger
+        self._show_conversation(any(n.kind in ("input", "llm") for n in document.nodes))
         self._flow_name = document.name
         self._logged_sequence: int | None = None
         self._logged_visits: dict[str, int] = {}
@@ -114,7 +173,6 @@ class RunPanel(QWidget):
             continue_app_id=continue_app_id,
             llm_client=self.llm_client_factory() if self.llm_client_factory else None,
         )
-        self._live_item = None
         worker = controller.worker
         worker.started.connect(self._on_started)
         worker.advanced.connect(self._on_advanced)
@@ -184,6 +242,7 @@ class RunPanel(QWidget):
         self.controller = None
         self.abandon_button.hide()
         self._set_running(False)
+        self._clear_inputs()
         if self.run_id is not None and self.db_path is not None:
             from burrdesk.model.run_database_opener import open_run_database
 
@@ -200,14 +259,23 @@ class RunPanel(QWidget):
         self._abandoned.clear()
 
     def send_inputs(self) -> None:
-        if self.controller is None:
+        """Sends what is typed at the bottom: it shows in the conversation at once, the input
+        clears and waits, disabled, until the flow asks again."""
+        if self.controller is None or not self.input_box.isEnabled() or not self.input_fields:
             return
-        values = {name: edit.text() for name, edit in self.input_fields.items()}
-        if len(values) == 1:
-            self.log.addItem(f"You: {next(iter(values.values()))}")
+        values = self.input_box.values()
+        if values is None:
+            return  # not what a field expects (the input says why), or an empty message
+        message = self.input_box.describe(values)
+        self.chat.add_message("user", "You", message)
+        if self.input_box.chat_mode:
+            self._add_log(f"You: {message}", "you")
         else:
-            self.log.addItem("You: " + ", ".join(f"{k} = {v}" for k, v in values.items()))
-        self.input_box.hide()
+            said = self.input_box.said(values)
+            self._add_log("You: " + ", ".join(f"{k} = {v}" for k, v in said.items()), "you")
+        if self.input_box.isAncestorOf(QApplication.focusWidget()):
+            self.chat.setFocus(Qt.FocusReason.OtherFocusReason)  # not lost as the input waits
+        self.input_box.sent()
         self.status.setText("Running…")
         self.controller.provide_inputs(values)
 
@@ -224,11 +292,7 @@ class RunPanel(QWidget):
         self.run_id = run_id
         self.status.setText(f"Running as run {run_id}…")
         header = f"Run {run_id} of {self._flow_name} · started {time.strftime('%H:%M:%S')}"
-        self.log.addItem(header)
-        item = self.log.item(self.log.count() - 1)
-        font = item.font()
-        font.setBold(True)
-        item.setFont(font)
+        self._add_log(header, "header")
         self.runStarted.emit(run_id, db_path)
 
     def _on_advanced(self, run_id: int, sequence_id: int, prior: str, upcoming: str) -> None:
@@ -250,58 +314,64 @@ class RunPanel(QWidget):
         }
         self._logged_sequence, self._logged_visits = sequence_id, dict(visits)
         if first >= sequence_id:
-            self.log.addItem(f"step {sequence_id} · {prior}")
+            self._add_log(f"step {sequence_id} · {prior}", "step")
         else:
             actions = sorted(ran.items(), key=lambda item: -item[1])
             shown = ", ".join(f"{node} ×{count}" if count > 1 else node for node, count in actions)
-            self.log.addItem(f"steps {first}–{sequence_id} · {shown or prior}")
+            self._add_log(f"steps {first}–{sequence_id} · {shown or prior}", "step")
+
+    def _add_log(self, text: str, kind: str) -> QListWidgetItem:
+        """One log line; messages are one line each (the conversation shows them whole)."""
+        item = QListWidgetItem(" ".join(text.split()) if kind in ("you", "reply") else text)
+        item.setData(LOG_KIND, kind)
+        if kind in ("you", "reply"):
+            item.setToolTip(text if len(text) <= 2000 else f"{text[:2000]}…")
+        self._paint_log_item(item, theme.current_theme())
+        self.log.addItem(item)
         self.log.scrollToBottom()
+        return item
+
+    @staticmethod
+    def _paint_log_item(item: QListWidgetItem, current: theme.Theme) -> None:
+        kind = item.data(LOG_KIND)
+        font = item.font()
+        font.setBold(kind == "header")
+        font.setItalic(kind in ("you", "reply"))
+        item.setFont(font)
+        colour = {
+            "you": "muted_text",
+            "reply": "muted_text",
+            "failed": "error",
+            "end": "success" if item.text() == "run completed" else "muted_text",
+        }.get(kind, "text")
+        item.setForeground(current.color(colour))
+
+    def _recolour_log(self, current: theme.Theme) -> None:
+        for row in range(self.log.count()):
+            self._paint_log_item(self.log.item(row), current)
 
     def _clear_inputs(self) -> None:
-        while self.input_form.rowCount():
-            self.input_form.removeRow(0)
-        self.input_fields = {}
-        self.input_box.hide()
+        self.input_box.clear()
 
     def _on_streamed(self, who: str, text: str) -> None:
-        """A reply arriving token by token: one log line that grows, with a cursor mark."""
-        if self._live_item is None:
-            self.log.addItem("")
-            self._live_item = self.log.item(self.log.count() - 1)
-            self._live_item.setForeground(theme.current_theme().color("accent"))
-        self._live_item.setText(f"{who}: {text}▍")
-        self.log.scrollToBottom()
+        """A reply arriving token by token: one bubble that grows, with a cursor mark."""
+        self.chat.stream(who, text)
         self.streaming.emit(who, text)
 
     def _on_said(self, who: str, text: str) -> None:
-        item, self._live_item = self._live_item, None
-        if item is None:
-            self.log.addItem("")
-            item = self.log.item(self.log.count() - 1)
-            item.setForeground(theme.current_theme().color("accent"))
-        item.setText(f"{who}: {text}")
-        self.log.scrollToBottom()
+        self.chat.finish(who, text)
+        self._add_log(f"{who}: {text}", "reply")
         self.streaming.emit(who, "")
 
     def _on_needs_input(self, node_id: str, fields: list) -> None:
-        self._clear_inputs()
-        for field in fields:
-            edit = QLineEdit()
-            edit.setObjectName(f"input_{field['name']}")
-            edit.setPlaceholderText(str(field.get("type", "str")))
-            if field.get("default") is not None:
-                edit.setText(str(field["default"]))
-            edit.returnPressed.connect(self.send_inputs)
-            self.input_fields[field["name"]] = edit
-            self.input_form.addRow(field.get("prompt") or field["name"], edit)
-        self.send_button = QPushButton("Send")
-        self.send_button.clicked.connect(self.send_inputs)
-        self.input_form.addRow("", self.send_button)
-        self.input_box.show()
-        self.status.setText(f"'{node_id}' needs input.")
+        self._show_conversation(True)
+        self.input_box.ask(node_id, fields, focus=self._may_take_focus())
+        self.chat.scroll_to_newest()
+        if self.input_box.chat_mode:
+            self.status.setText(f"'{node_id}' is waiting for your message (Enter sends).")
+        else:
+            self.status.setText(f"'{node_id}' needs input: fill in the fields below.")
         self.nodeActive.emit(node_id)
-        if self.input_fields:
-            next(iter(self.input_fields.values())).setFocus()
 
     def _on_paused(self, node_id: str, reason: str) -> None:
         self.status.setText(f"Paused before '{node_id}' ({reason}). Run or Step to go on.")
@@ -311,7 +381,10 @@ class RunPanel(QWidget):
         self._stop_timer.stop()
         self.abandon_button.hide()
         self.status.setText(f"Run {run_id} {status}.")
-        self.log.addItem(f"run {status}")
+        self._add_log(f"run {status}", "end")
+        self._clear_inputs()
+        if self.chat.messages():
+            self.chat.add_notice(f"Run {run_id} {status}. Run starts a new conversation.")
         self._set_running(False)
         self.nodeActive.emit("")
         self.runEnded.emit(run_id, status)
@@ -319,12 +392,55 @@ class RunPanel(QWidget):
     def _on_failed(self, run_id: int, node_id: str, detail: str) -> None:
         where = f" in '{node_id}'" if node_id else ""
         self.status.setText(f"Failed{where}: {detail}")
-        item_text = f"failed{where}: {detail}"
-        self.log.addItem(item_text)
-        self.log.item(self.log.count() - 1).setForeground(theme.current_theme().color("error"))
+        self._add_log(f"failed{where}: {detail}", "failed")
+        self._clear_inputs()
+        if self.chat.messages():
+            self.chat.add_notice(f"The run failed{where}: {detail}", "error")
         self._set_running(False)
         self.nodeFailed.emit(node_id, detail)
         self.runEnded.emit(run_id, "failed")
+
+    def _may_take_focus(self) -> bool:
+        """The input takes the keyboard when it is asked for, unless the person is typing
+        somewhere else (the code of a node, say) while the flow runs."""
+        focused = QApplication.focusWidget()
+        if focused is None or self.isAncestorOf(focused):
+            return True
+        typing = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+        return not isinstance(focused, typing) or (
+            isinstance(focused, QLineEdit | QPlainTextEdit | QTextEdit) and focused.isReadOnly()
+        )
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _show_conversation(self, shown: bool) -> None:
+        """A flow without input or LLM nodes has nothing to say: its log takes the panel."""
+        self.conversation.setVisible(shown)
+        self.log_button.setEnabled(shown)
+        self.log_pane.setVisible(self.log_button.isChecked() or not shown)
+
+    def _show_log(self, shown: bool) -> None:
+        self.log_pane.setVisible(shown or not self.conversation.isVisibleTo(self))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        wide = self.width() >= WIDE_ENOUGH
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.splitter.orientation() or not self._split_set:
+            self._split_set = True
+            self.splitter.setOrientation(orientation)
+            # Beside the conversation the log is on the right; above it, so that the input
+            # stays at the bottom of the panel.
+            self.splitter.insertWidget(1 if wide else 0, self.log_pane)
+            self.log_pane.setMinimumWidth(180 if wide else 0)
+            self.log_pane.setMinimumHeight(0 if wide else 60)
+            self.conversation.setMinimumWidth(260 if wide else 0)
+            if wide:
+                log_width = min(360, max(200, self.width() // 4))
+                self.splitter.setSizes([self.width() - log_width, log_width])
+            else:
+                log_height = max(60, self.height() // 4)
+                self.splitter.setSizes([log_height, self.height() - log_height])
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Escape and self.controller is not None:

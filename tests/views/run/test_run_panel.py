@@ -43,14 +43,15 @@ def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
         panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
     ):
         QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
+    # The input stays at the bottom, disabled while the flow runs, until it asks again.
+    qtbot.waitUntil(lambda: panel.input_fields["prompt"].isEnabled(), timeout=5000)
     # The second prompt: the conversation goes on.
     QTest.keyClicks(panel.input_fields["prompt"], "and again")
     with qtbot.waitSignal(
         panel.nodeActive, timeout=15000, check_params_cb=lambda n: n == "human_input"
     ):
         QTest.keyClick(panel.input_fields["prompt"], Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: panel.input_box.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.input_fields["prompt"].isEnabled(), timeout=5000)
     (run,) = runs(window)
     with RunDatabase(window.run.database_path(), read_only=True) as db:
         state = db.state_at(run.run_id, db.get_run(run.run_id).last_sequence_id)
@@ -64,6 +65,12 @@ def test_the_chatbot_asks_for_input_in_the_run_panel(qtbot, window):
     texts = [panel.log.item(i).text() for i in range(panel.log.count())]
     assert "You: hello there" in texts and "Assistant (echo): echo: hello there" in texts
     assert "You: and again" in texts and "Assistant (echo): echo: and again" in texts
+    assert [m.text() for m in panel.chat.messages()] == [
+        "hello there",
+        "echo: hello there",
+        "and again",
+        "echo: and again",
+    ]
     assert window.scene.nodes["human_input"].highlight == "running"
 
 
