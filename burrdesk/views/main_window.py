@@ -34,6 +34,8 @@ from burrdesk.views.window_part import WindowPart
 
 PALETTE_WIDTH = 200
 """The palette's first width: its hint's two lines, and the node kinds two to a row."""
+BOTTOM_SHARE = 0.5
+"""At most this much of the window's height goes to the docks below the canvas."""
 INSPECTOR_WIDTH = 340
 """The inspector's first width: a node's fields and a line of its code without scrolling."""
 
@@ -103,6 +105,8 @@ class MainWindow(QMainWindow):
         tab_bar = max((bar.sizeHint().height() for bar in bars if bar.count()), default=0)
         timeline = self.timeline.dock
         height = timeline.sizeHint().height() + tab_bar
+        # The canvas is what one designs on: the timeline takes at most this share of the height.
+        height = min(height, round(self.height() * BOTTOM_SHARE))
         self.resizeDocks([timeline], [height], Qt.Orientation.Vertical)
         timeline.raise_()
 
