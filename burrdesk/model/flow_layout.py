@@ -341,16 +341,42 @@ def _layout(
     for position, node in enumerate(preorder):
         rank[node] = position
 
+    room = _label_room(document, graph, layer)
     positions: list[tuple[float, float]] = [(0.0, 0.0)] * graph.n
     top = 0.0
     for members in _components(graph.n, successors, graph.entry):
         placed, height = _layout_component(
-            members, layer, successors, sizes, rank, float(layer_gap), float(node_gap)
+            members, layer, successors, sizes, rank, float(layer_gap), float(node_gap), room
         )
         for node, (x, y) in placed.items():
             positions[node] = (x, y + top)
         top += height + 2 * node_gap
     return positions
+
+
+def _label_room(document: FlowDocument, graph: _Graph, layer: list[int]) -> dict[int, float]:
+    """How wide the gap after each layer must be for the condition labels drawn in it: a label
+    sits at the middle of its arrow, and a gap narrower than it put the label under a card."""
+    branching = {e.source for e in document.edges if e.condition_kind != "default"}
+    room: dict[int, float] = {}
+    for k, source, target in graph.edges:
+        edge = document.edges[k]
+        text = edge.condition_label or (
+            "otherwise" if edge.condition_kind == "default" and edge.source in branching else ""
+        )
+        first, last = sorted((layer[source], layer[target]))
+        if not text or first == last:
+            continue  # no label, or a self-loop's, drawn above its card
+        gap = first + (last - first - 1) // 2
+        width = min(len(text) * LABEL_CHAR_WIDTH + 14, 200) + 2 * LABEL_MARGIN
+        room[gap] = max(room.get(gap, 0.0), width)
+    return room
+
+
+LABEL_CHAR_WIDTH = 6.5
+"""About the width of a character of an edge label (8.5 pt) on the canvas."""
+LABEL_MARGIN = 24.0
+"""Room left between a label and the cards on either side of it."""
 
 
 def _layout_component(
@@ -361,6 +387,7 @@ def _layout_component(
     rank: list[int],
     layer_gap: float,
     node_gap: float,
+    label_room: dict[int, float] | None = None,
 ) -> tuple[dict[int, tuple[float, float]], float]:
     """Places one connected component with its top-left corner at (0, 0); returns its height."""
     lowest = min(layer_of[v] for v in members)
@@ -422,8 +449,10 @@ def _layout_component(
     for i, v in enumerate(members):
         widths[layer[i]] = max(widths[layer[i]], sizes[v][0])
     column_x = [0.0] * len(orders)
+    room = label_room or {}
     for i in range(1, len(orders)):
-        column_x[i] = column_x[i - 1] + widths[i - 1] + layer_gap
+        gap = max(layer_gap, room.get(lowest + i - 1, 0.0))
+        column_x[i] = column_x[i - 1] + widths[i - 1] + gap
 
     real_count = len(members)
     top_of = [centre[i] - height[i] / 2 for i in range(real_count)]

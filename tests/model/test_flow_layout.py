@@ -415,3 +415,16 @@ def test_a_500_node_flow_lays_out():
     positions = assert_good_layout(document)
     assert len(positions) == 500
     assert len(back_edges(document)) < len(document.edges) // 5
+
+
+def test_the_gap_between_two_layers_holds_the_condition_labels_drawn_in_it():
+    """A label sits at the middle of its arrow; a gap narrower than it put it under a card."""
+    label = "urgency >= 3 or sender_is_vip and not category == 'spam'"
+    document = make_flow([("a", "b"), ("a", "c")])
+    document.edges[0].condition = f"expr: {label}"
+    positions = assert_good_layout(document)
+    widths = {n.id: flow_layout.node_size(n)[0] for n in document.nodes}
+    gap = positions["b"][0] - (positions["a"][0] + widths["a"])
+    assert gap >= min(len(label) * flow_layout.LABEL_CHAR_WIDTH + 14, 200)
+    plain = assert_good_layout(make_flow([("a", "b"), ("a", "c")]))
+    assert plain["b"][0] - (plain["a"][0] + widths["a"]) == 120  # no label: the usual gap
