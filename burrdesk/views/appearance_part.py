@@ -32,6 +32,9 @@ class AppearancePart(WindowPart):
         super().__init__(window)
         self.theme_action = self.action("&Dark Theme", self.toggle_theme, "Ctrl+Shift+T", "theme")
         self.theme_action.setCheckable(True)
+        # In the menu a check mark says whether it is on (a checked icon there showed nothing);
+        # the toolbar keeps the icon.
+        self.theme_action.setIconVisibleInMenu(False)
         self.reset_layout_action = self.action("&Reset Window Layout", self.reset_layout)
         window.outline.add_to_menu("&View", "arrange", self.theme_action)
         window.outline.add_to_menu("&View", "panels", self.reset_layout_action)

@@ -253,3 +253,9 @@ def test_palette_rows_neither_overlap_nor_move_when_the_theme_switches(started_d
     switch_theme(window, qtbot, "dark")
     assert palette_rows(window) == before
     assert image_of(window.node_palette.panel.kinds) == drawn_before
+
+
+def test_the_dark_theme_menu_entry_shows_a_check_mark_not_its_icon(qtbot, window):
+    action = window.appearance.theme_action
+    assert action.isCheckable() and not action.isIconVisibleInMenu()
+    assert not action.icon().isNull()  # the toolbar button keeps it

@@ -108,3 +108,16 @@ def test_reset_window_layout_gives_back_the_first_launch_layout(light, qtbot, wi
     assert dock_geometry(window) == first
     assert not window.timeline.dock.visibleRegion().isEmpty()
     assert window.problems.dock.visibleRegion().isEmpty()
+
+
+def test_the_examples_list_never_scrolls_sideways(light, qtbot, window):
+    """A long example name is cut short with its full name in the tip, at the narrowest size."""
+    first_launch(qtbot, window, (1280, 800))
+    examples = window.node_palette.panel.examples
+    examples.horizontalScrollBar().setValue(examples.horizontalScrollBar().maximum())
+    width = examples.viewport().width()
+    for row in range(examples.count()):
+        rect = examples.visualItemRect(examples.item(row))
+        assert rect.left() >= 0 and rect.right() <= width, (examples.item(row).text(), rect)
+    names = [examples.item(row).text() for row in range(examples.count())]
+    assert "inventory simulation" in examples.item(names.index("inventory simulation")).toolTip()

@@ -139,10 +139,13 @@ class Palette(QWidget):
         self.examples = QListWidget(self)
         self.examples.setObjectName("exampleList")
         self.examples.setIconSize(QSize(18, 18))
+        # A long name is cut short ("inventory simul…", full in the tip), never scrolled to.
+        self.examples.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.examples.setTextElideMode(Qt.TextElideMode.ElideRight)
         for path in resource_location.example_flows():
             item = QListWidgetItem(theme.icon("open"), path.stem.replace("_", " "))
             item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(f"Open {path.name}")
+            item.setToolTip(f"Open {path.stem.replace('_', ' ')} ({path.name})")
             self.examples.addItem(item)
         self.examples.itemActivated.connect(
             lambda item: self.exampleRequested.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
