@@ -28,7 +28,9 @@ def _engine(name: str) -> ModuleType:
     return importlib.import_module("burr.core" if name == "burr" else "burrdesk.engine")
 
 
-def counter_app(core: ModuleType, steps: int):
+def counter_builder(core: ModuleType, steps: int):
+    """The counter application, not yet built (other benchmarks add a tracker to it)."""
+
     @core.action(reads=["count"], writes=["count"])
     def increment(state):
         return state.update(count=state["count"] + 1)
@@ -39,8 +41,11 @@ def counter_app(core: ModuleType, steps: int):
         .with_transitions(("increment", "increment", core.expr(f"count < {steps}")))
         .with_state(count=0)
         .with_entrypoint("increment")
-        .build()
     )
+
+
+def counter_app(core: ModuleType, steps: int):
+    return counter_builder(core, steps).build()
 
 
 def growing_app(core: ModuleType, steps: int):

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from engine_overhead import _engine  # noqa: E402
+from engine_overhead import _engine, counter_builder  # noqa: E402
 
 from burrdesk.model.run_database_opener import is_server_url, open_run_database  # noqa: E402
 
@@ -41,27 +41,11 @@ CHUNK = 20_000
 # --- 1. tracked steps ---------------------------------------------------------------------
 
 
-def counter_builder(engine: str, steps: int):
-    core = _engine(engine)
-
-    @core.action(reads=["count"], writes=["count"])
-    def increment(state):
-        return state.update(count=state["count"] + 1)
-
-    return (
-        core.ApplicationBuilder()
-        .with_actions(increment=increment)
-        .with_transitions(("increment", "increment", core.expr(f"count < {steps}")))
-        .with_state(count=0)
-        .with_entrypoint("increment")
-    )
-
-
 def tracked_us(engine: str, tracker: str | None, target: str, steps: int, repeats: int) -> float:
     """Best µs/step over `repeats` runs of the counter app, tracker built before timing."""
     best = float("inf")
     for _ in range(repeats):
-        builder = counter_builder(engine, steps)
+        builder = counter_builder(_engine(engine), steps)
         if tracker == "local":
             builder = builder.with_tracker("local", project="bench", params={"storage_dir": target})
         elif tracker == "sqlite":

@@ -224,8 +224,14 @@ def parse_flow(text: str, source: str = "the flow") -> FlowDocument:
         raise FlowFileError(f"{source}: {where} {first['msg'].lower()}.") from None
 
 
-_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
-_JSON_TYPES[type(None)] = "null"
+_JSON_TYPES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def _looks_like_utf16_json(path: Path) -> bool:

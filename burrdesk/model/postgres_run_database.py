@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from burrdesk.model import postgres_schema
-from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database import RunDatabase, RunDatabaseError, first_line
 from burrdesk.model.run_database_schema import SCHEMA_VERSION
 
 
@@ -58,7 +58,7 @@ class PostgresRunDatabase(RunDatabase):
                 return cursor.fetchall() if cursor.description is not None else []
             except self.DATABASE_ERRORS as exc:
                 raise RunDatabaseError(
-                    f"{self.location} cannot be read: {postgres_schema.first_line(exc)}."
+                    f"{self.location} cannot be read: {first_line(exc)}."
                 ) from None
 
     def has_table(self, name: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from burrdesk.model import postgres_schema
-from burrdesk.model.run_database import RunDatabase, RunDatabaseError
+from burrdesk.model.run_database import RunDatabase, RunDatabaseError, first_line
 from burrdesk.model.run_database_schema import SCHEMA_VERSION
 
 PAGE = 1000
@@ -290,4 +290,4 @@ def _sentence(exc: Exception, url: str) -> RunDatabaseError:
     if isinstance(exc, RunDatabaseError):
         return exc
     shown = postgres_schema.shown_url(url)
-    return RunDatabaseError(f"Copying runs with {shown} failed: {postgres_schema.first_line(exc)}.")
+    return RunDatabaseError(f"Copying runs with {shown} failed: {first_line(exc)}.")

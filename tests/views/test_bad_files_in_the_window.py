@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from drag_and_drop import drag_and_drop, file_mime
+from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -96,26 +96,7 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 def drop_on(window, path: Path) -> None:
     """Drags `path` onto the window and drops it there, as a file manager does."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    point = QPointF(300, 300)
-    enter = QDragEnterEvent(
-        point.toPoint(),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(
-        point,
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(window, drop)
+    drag_and_drop(window, file_mime(path), QPointF(300, 300))
 
 
 @pytest.mark.parametrize("how", ["file-open", "drop"])

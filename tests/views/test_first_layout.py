@@ -6,24 +6,8 @@ import pytest
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication
 
-from burrdesk.views import theme
-
 SIZES = [(1280, 800), (1920, 1080)]
 ROWS = 4
-
-
-@pytest.fixture
-def light(qapp):
-    """The app as `burrdesk` starts it: themed before the window exists (list this fixture
-    before `window`), and unthemed again afterwards for the tests that expect no stylesheet."""
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    theme.apply_theme(qapp, "light")
-    yield
-    if sheet != qapp.styleSheet():
-        if style:
-            qapp.setStyle(style)
-        qapp.setPalette(palette)
-        qapp.setStyleSheet(sheet)
 
 
 def first_launch(qtbot, window, size):

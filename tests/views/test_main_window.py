@@ -5,8 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from drag_and_drop import drag_and_drop, file_mime
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -28,25 +29,7 @@ def drop_kind(window, kind, view_point):
     )
     mime = kinds.mimeData([item])
     assert mime.hasFormat(NODE_KIND_MIME)
-    viewport = window.view.viewport()
-    position = QPointF(view_point)
-    enter = QDragEnterEvent(
-        view_point,
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(viewport, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(
-        position,
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(viewport, drop)
+    drag_and_drop(window.view.viewport(), mime, QPointF(view_point))
 
 
 def view_point_of(window, scene_point):
@@ -259,28 +242,7 @@ def test_save_and_reopen_gives_the_identical_document(qtbot, window, tmp_path):
 
 
 def test_open_a_file_by_dropping_it_on_the_window(qtbot, window):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "chatbot.burrflow"))])
-    point = QPointF(200, 200)
-    enter = QDragEnterEvent(
-        point.toPoint(),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    QApplication.sendEvent(
-        window,
-        QDropEvent(
-            point,
-            Qt.DropAction.CopyAction,
-            mime,
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier,
-        ),
-    )
+    drag_and_drop(window, file_mime(EXAMPLES / "chatbot.burrflow"), QPointF(200, 200))
     assert window.model.document.name == "chatbot"
     assert set(window.scene.nodes) == {"human_input", "ai_response"}
 

@@ -44,7 +44,7 @@ class ServerConnectDialog(QDialog):
         self.url: str | None = None
         self.connector = ServerConnector(self)
         self.connector.connected.connect(self._connected)
-        self.connector.failed.connect(self._failed)
+        self.connector.failed.connect(self.show_failure)
 
         intro = QLabel(
             "Open the run database a team shares on a PostgreSQL server. Programs record "
@@ -151,7 +151,8 @@ class ServerConnectDialog(QDialog):
         self.database, self.url = database, url
         self.accept()
 
-    def _failed(self, url: str, message: str, password_wanted: bool) -> None:
+    def show_failure(self, url: str, message: str, password_wanted: bool) -> None:
+        """Says why connecting failed; when a password is what is missing, asks for it."""
         self.connect_button.setEnabled(True)
         if password_wanted:
             self._form.setRowVisible(self.password, True)

@@ -170,7 +170,7 @@ class TimelinePart(WindowPart):
         if password_wanted and self.window.interactive:
             dialog = self.connect_dialog()
             dialog.fill(url)
-            dialog._failed(url, message, True)
+            dialog.show_failure(url, message, True)
             return
         self.show_error("Cannot connect to the server", message)
 

@@ -8,23 +8,9 @@ from PySide6.QtWidgets import QApplication, QHeaderView, QStyleOptionViewItem
 from burrdesk.engine.demo_runs import seed_demo_runs
 from burrdesk.model import resource_location
 from burrdesk.model.run_database import RunDatabase
-from burrdesk.views import theme
 from burrdesk.views.timeline.timeline_panel import TimelinePanel
 
 FORK_DEPTH = 5  # the demo's fixed order is a fork already: four forks more nest five deep
-
-
-@pytest.fixture
-def light(qapp):
-    """Styled as the app is (the stylesheet pads every cell), unstyled again afterwards."""
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    theme.apply_theme(qapp, "light")
-    yield
-    if sheet != qapp.styleSheet():
-        if style:
-            qapp.setStyle(style)
-        qapp.setPalette(palette)
-        qapp.setStyleSheet(sheet)
 
 
 @pytest.fixture
