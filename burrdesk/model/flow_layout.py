@@ -342,14 +342,21 @@ def _layout(
         rank[node] = position
 
     room = _label_room(document, graph, layer)
+    # A self-loop is drawn above its card: the card takes that much room above and below (so
+    # that its ports stay level with its neighbours').
+    looped = {source for _k, source, target in graph.edges if source == target}
+    slots = [
+        (width, height + 2 * SELF_LOOP_ROOM) if i in looped else (width, height)
+        for i, (width, height) in enumerate(sizes)
+    ]
     positions: list[tuple[float, float]] = [(0.0, 0.0)] * graph.n
     top = 0.0
     for members in _components(graph.n, successors, graph.entry):
         placed, height = _layout_component(
-            members, layer, successors, sizes, rank, float(layer_gap), float(node_gap), room
+            members, layer, successors, slots, rank, float(layer_gap), float(node_gap), room
         )
         for node, (x, y) in placed.items():
-            positions[node] = (x, y + top)
+            positions[node] = (x, y + top + (SELF_LOOP_ROOM if node in looped else 0.0))
         top += height + 2 * node_gap
     return positions
 
@@ -377,6 +384,8 @@ LABEL_CHAR_WIDTH = 6.5
 """About the width of a character of an edge label (8.5 pt) on the canvas."""
 LABEL_MARGIN = 24.0
 """Room left between a label and the cards on either side of it."""
+SELF_LOOP_ROOM = 40.0
+"""Room beyond `node_gap` that a card's self-loop and its label take above the card."""
 
 
 def _layout_component(

@@ -248,7 +248,8 @@ def test_edges_too_long_for_the_virtual_node_budget_still_go_left_to_right(budge
 
 def test_a_self_loop_is_a_back_edge_and_takes_no_layer():
     document = make_flow([("a", "a")])
-    assert layout_positions(document) == {"a": (0.0, 0.0)}
+    # No layer, but room above the card for the loop drawn there.
+    assert layout_positions(document) == {"a": (0.0, flow_layout.SELF_LOOP_ROOM)}
     assert back_edges(document) == {0}
     document = make_flow([("a", "a"), ("a", "b"), ("b", "b")])
     positions = assert_good_layout(document)
@@ -428,3 +429,18 @@ def test_the_gap_between_two_layers_holds_the_condition_labels_drawn_in_it():
     assert gap >= min(len(label) * flow_layout.LABEL_CHAR_WIDTH + 14, 200)
     plain = assert_good_layout(make_flow([("a", "b"), ("a", "c")]))
     assert plain["b"][0] - (plain["a"][0] + widths["a"]) == 120  # no label: the usual gap
+
+
+def test_a_self_looped_card_in_a_column_keeps_room_for_its_loop_above():
+    """The loop is drawn 58 px above the card with its label; the card above must not be
+    there (in a 500-node flow four loops and their labels were drawn under cards)."""
+    document = make_flow(
+        [("s", "a"), ("s", "b"), ("s", "c"), ("b", "b"), ("a", "t"), ("b", "t")], entrypoint="s"
+    )
+    positions = assert_good_layout(document)
+    sizes = {node.id: node_size(node) for node in document.nodes}
+    column = sorted((positions[n][1], n) for n in "abc")
+    for (top, upper), (lower_top, lower) in zip(column, column[1:], strict=False):
+        gap = lower_top - (top + sizes[upper][1])
+        wanted = 40 + (flow_layout.SELF_LOOP_ROOM if "b" in (upper, lower) else 0)
+        assert gap >= wanted, (upper, lower, gap)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, QPointF, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class CanvasScene(QGraphicsScene):
         self.snap_to_grid = True
         self.is_dragging = False
         """A drag of cards is under way: positions snap to the grid."""
+        self.moves_pending = 0
+        """Cards moved whose arrows have not been re-routed yet: while many move at once
+        (auto-layout, undo), arrows are routed once, when the moves are done."""
 
     def begin_connection(self, source: NodeItem, at: QPointF) -> None:
         raise NotImplementedError
@@ -37,6 +40,14 @@ class CanvasScene(QGraphicsScene):
         raise NotImplementedError
 
     def end_connection(self, at: QPointF) -> None:
+        raise NotImplementedError
+
+    def card_moved(self, card: NodeItem) -> None:
+        """A card moved or changed size: arrows passing where it was or is may go another way."""
+        raise NotImplementedError
+
+    def cards_touching(self, area: QRectF) -> list[NodeItem]:
+        """The cards whose body overlaps `area`."""
         raise NotImplementedError
 
     def select_only(self, node_id: str | None = None, edge_index: int | None = None) -> None:

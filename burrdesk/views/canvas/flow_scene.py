@@ -6,7 +6,7 @@ pushed on the window's `QUndoStack`, and the scene redraws from the model's sign
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QPainterPath,
@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk.model.edge_route import Rect
 from burrdesk.model.flow_document import FlowEdge, FlowNode
 from burrdesk.model.flow_validation import Problem
+from burrdesk.model.rect_index import RectIndex
 from burrdesk.views import theme
 from burrdesk.views.canvas.canvas_scene import CanvasScene
 from burrdesk.views.canvas.card_style import canvas_color
@@ -54,6 +56,12 @@ class FlowScene(CanvasScene):
         self._pending_connection: QGraphicsPathItem | None = None
         self._connection_source: NodeItem | None = None
         self.setSceneRect(QRectF(-2000, -2000, 4000, 4000))
+        self._card_index: RectIndex[NodeItem] = RectIndex()
+        self._reroute_areas: list[Rect] = []
+        self._reroute_timer = QTimer(self)
+        self._reroute_timer.setSingleShot(True)
+        self._reroute_timer.setInterval(0)
+        self._reroute_timer.timeout.connect(self._reroute)
         model.documentReset.connect(self.rebuild)
         model.nodeAdded.connect(self._on_node_added)
         model.nodeRemoved.connect(self._on_node_removed)
@@ -75,6 +83,7 @@ class FlowScene(CanvasScene):
         for item in self.nodes.values():
             self.removeItem(item)
         self.nodes = {}
+        self._card_index = RectIndex()
         for node in self.model.document.nodes:
             self._add_node_item(node)
         self.rebuild_edges()
@@ -90,6 +99,7 @@ class FlowScene(CanvasScene):
             item.port.hide()
         self.addItem(item)
         self.nodes[node.id] = item
+        self._card_index.put(item, item.scene_rect())
         return item
 
     def _on_node_added(self, node_id: str) -> None:
@@ -106,6 +116,7 @@ class FlowScene(CanvasScene):
                     self.edges.remove(edge)
                     self.removeItem(edge)
             self.removeItem(item)
+            self._card_index.remove(item)
 
     def _on_node_changed(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
@@ -151,6 +162,37 @@ class FlowScene(CanvasScene):
             self.addItem(item)
             item.setSelected(index in selected)
             self.edges.append(item)
+        for item in self.edges:  # once in the scene: an arrow goes around the cards there
+            item.update_path()
+
+    def card_moved(self, card: NodeItem) -> None:
+        """Re-routes the arrows passing where the card was or is, once the moves under way are
+        done (auto-layout moves every card; routing after each would see the others where
+        they were)."""
+        if card.scene() is not self:
+            return
+        before, now = self._card_index.rect(card), card.scene_rect()
+        if before == now:
+            return
+        self._card_index.put(card, now)
+        self._reroute_areas.append(now if before is None else _union(before, now))
+        self.moves_pending = len(self._reroute_areas)
+        if not self._reroute_timer.isActive():
+            self._reroute_timer.start()
+
+    def cards_touching(self, area: QRectF) -> list[NodeItem]:
+        return self._card_index.touching(area.left(), area.top(), area.right(), area.bottom())
+
+    def _reroute(self) -> None:
+        moved: RectIndex[int] = RectIndex()
+        for i, area in enumerate(self._reroute_areas):
+            moved.put(i, area)
+        self._reroute_areas = []
+        self.moves_pending = 0
+        for edge in self.edges:
+            bounds = edge.shaped_by
+            if moved.touching(bounds.left(), bounds.top(), bounds.right(), bounds.bottom()):
+                edge.update_path()
 
     def _mark_entrypoint(self) -> None:
         entry = self.model.document.entrypoint
@@ -310,3 +352,7 @@ class FlowScene(CanvasScene):
         self.undo_stack.push(
             ConnectCommand(self.model, FlowEdge(source=source, target=target, condition=condition))
         )
+
+
+def _union(a: Rect, b: Rect) -> Rect:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from burrdesk.model.edge_route import Rect
 from burrdesk.model.flow_document import FlowNode
 from burrdesk.model.flow_layout import NODE_WIDTH
 from burrdesk.model.flow_validation import Problem, node_reads, node_writes
@@ -127,8 +128,16 @@ class NodeItem(QGraphicsItem):
         self.setPos(QPointF(*node.position))
         self.setToolTip(self._tooltip())
         self.update()
+        scene = self.scene()
+        if isinstance(scene, CanvasScene):
+            scene.card_moved(self)
         for edge in self.edges:
             edge.update_path()
+
+    def scene_rect(self) -> Rect:
+        """The card's body in scene coordinates (left, top, right, bottom)."""
+        at = self.scenePos()
+        return at.x(), at.y(), at.x() + NODE_WIDTH, at.y() + self._height
 
     def _tooltip(self) -> str:
         lines = [f"{self.node.title} ({self.node.kind})"]
@@ -350,6 +359,9 @@ class NodeItem(QGraphicsItem):
             if isinstance(scene, CanvasScene) and scene.snap_to_grid and scene.is_dragging:
                 return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            scene = self.scene()
+            if isinstance(scene, CanvasScene):
+                scene.card_moved(self)
             for edge in self.edges:
                 edge.update_path()
         return super().itemChange(change, value)
