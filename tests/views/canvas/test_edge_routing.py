@@ -63,6 +63,14 @@ def burr_demo_graphs():
 
 
 @pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.burrflow")))
+def test_every_example_opens_with_no_arrow_or_label_under_a_card(qtbot, window, example):
+    window.files.open_path(EXAMPLES / f"{example}.burrflow", ask=False)
+    qtbot.wait(20)
+    assert window.scene.edges
+    assert crossings(window.scene) == ([], [])
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.burrflow")))
 def test_after_auto_layout_no_arrow_or_label_of_an_example_is_under_a_card(qtbot, window, example):
     lay_out(qtbot, window, EXAMPLES / f"{example}.burrflow")
     assert crossings(window.scene) == ([], [])
