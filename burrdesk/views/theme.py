@@ -29,7 +29,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from burrdesk.model import resource_location
 
@@ -355,6 +355,21 @@ def icon(name: str, color: str | None = None) -> QIcon:
         cached = QIcon(_ThemedIconEngine(name, color))
         _icon_cache[key] = cached
     return QIcon(cached)
+
+
+class IconLabel(QLabel):
+    """A label showing an icon as its picture, redrawn when the theme changes: a label keeps
+    the pixmap it was given, drawn once in the colour of that moment."""
+
+    def __init__(self, name: str, size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._icon_name = name
+        self._side = size
+        self._redraw()
+        theme_signals.changed.connect(self._redraw)
+
+    def _redraw(self, *_args: object) -> None:
+        self.setPixmap(icon(self._icon_name).pixmap(self._side, self._side))
 
 
 class _ThemedIconEngine(QIconEngine):

@@ -259,3 +259,23 @@ def test_the_dark_theme_menu_entry_shows_a_check_mark_not_its_icon(qtbot, window
     action = window.appearance.theme_action
     assert action.isCheckable() and not action.isIconVisibleInMenu()
     assert not action.icon().isNull()  # the toolbar button keeps it
+
+
+def test_the_welcome_pages_and_the_recorded_flows_pictures_follow_a_switch(window, qtbot):
+    """Icons shown as a label's picture (the welcome page's next steps, the recorded flow's
+    banner) were drawn once, dark: in the dark theme they were dark on dark."""
+    switch_theme(window, qtbot, "light")
+    window.help.show_welcome()
+    welcome = window.help.welcome
+    qtbot.waitExposed(welcome)
+    pictures = [
+        *welcome.findChildren(theme.IconLabel),
+        *window.canvas.recorded.findChildren(theme.IconLabel),
+    ]
+    assert len(pictures) >= 4
+    switch_theme(window, qtbot, "dark")
+    for label in pictures:
+        behind = background(image_of(label.parentWidget()))
+        ink = icon_colour(QIcon(label.pixmap()), behind)
+        assert contrast(ink, behind) >= GRAPHIC_CONTRAST, label.parentWidget().objectName()
+    welcome.close()
