@@ -116,7 +116,10 @@ class FlowScene(CanvasScene):
                     self.edges.remove(edge)
                     self.removeItem(edge)
             self.removeItem(item)
+            gone = self._card_index.rect(item)
             self._card_index.remove(item)
+            if gone is not None:  # arrows that went around it can go straight again
+                self._reroute_later(gone)
 
     def _on_node_changed(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
@@ -175,7 +178,10 @@ class FlowScene(CanvasScene):
         if before == now:
             return
         self._card_index.put(card, now)
-        self._reroute_areas.append(now if before is None else _union(before, now))
+        self._reroute_later(now if before is None else _union(before, now))
+
+    def _reroute_later(self, area: Rect) -> None:
+        self._reroute_areas.append(area)
         self.moves_pending = len(self._reroute_areas)
         if not self._reroute_timer.isActive():
             self._reroute_timer.start()

@@ -152,6 +152,12 @@ def test_dragging_a_card_into_an_arrows_way_sends_the_arrow_around_it_and_back(
     qtbot.waitUntil(lambda: arrow.path().boundingRect().height() > 1, timeout=2000)
     assert crossings(window.scene) == ([], [])
 
+    window.scene.select_only("c")  # deleted: the arrow goes straight again
+    window.view.setFocus()
+    QTest.keyClick(window.view.viewport(), Qt.Key.Key_Delete)
+    assert "c" not in window.scene.nodes
+    qtbot.waitUntil(lambda: arrow.path().boundingRect().height() < 1, timeout=2000)
+
 
 def test_a_self_loop_under_a_card_close_above_loops_below_instead(qtbot, window, tmp_path):
     document = FlowDocument(
