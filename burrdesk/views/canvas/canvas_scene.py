@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 if TYPE_CHECKING:
+    from burrdesk.views.canvas.edge_item import EdgeItem
     from burrdesk.views.canvas.node_item import NodeItem
 
 
@@ -48,6 +49,14 @@ class CanvasScene(QGraphicsScene):
 
     def cards_touching(self, area: QRectF) -> list[NodeItem]:
         """The cards whose body overlaps `area`."""
+        raise NotImplementedError
+
+    def label_placed(self, edge: EdgeItem, rect: QRectF) -> None:
+        """An arrow's label is now at `rect` (a null rect: it has none)."""
+        raise NotImplementedError
+
+    def labels_touching(self, area: QRectF) -> list[EdgeItem]:
+        """The arrows whose label overlaps `area`."""
         raise NotImplementedError
 
     def select_only(self, node_id: str | None = None, edge_index: int | None = None) -> None:

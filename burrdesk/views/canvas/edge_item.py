@@ -137,6 +137,9 @@ class EdgeItem(QGraphicsPathItem):
             .united(self._arrow.boundingRect())
             .adjusted(-4, -4, 4, 4)
         )
+        scene = self.scene()
+        if isinstance(scene, CanvasScene):
+            scene.label_placed(self, self._label_rect)
         # Its own extent, and the room above a self-loop that had to go below.
         self.shaped_by = self._bounds.united(avoided) if avoided.isValid() else self._bounds
 
@@ -216,16 +219,24 @@ class EdgeItem(QGraphicsPathItem):
 
     def _label_place(self, path: QPainterPath, width: float, *, route: bool) -> QRectF:
         """The label's box: at the arrow's middle, or the nearest point along it where the
-        label covers no card (a label under a card cannot be read or clicked)."""
-        first = QRectF()
+        label covers no card (a label under a card cannot be read or clicked) and, if it can,
+        no other arrow's label."""
+        scene = self.scene()
+        middle = clear = None
         for share in LABEL_SPOTS if route else LABEL_SPOTS[:1]:
             at = path.pointAtPercent(share)
             rect = QRectF(at.x() - width / 2, at.y() - 10, width, 20)
-            if first.isNull():
-                first = rect
-            if not self._cards(rect) and not self._covers_own_end(rect):
+            if middle is None:
+                middle = rect
+            if self._cards(rect) or self._covers_own_end(rect):
+                continue
+            if not isinstance(scene, CanvasScene) or all(
+                e is self for e in scene.labels_touching(rect)
+            ):
                 return rect
-        return first
+            if clear is None:
+                clear = rect
+        return clear if clear is not None else middle if middle is not None else QRectF()
 
     def _covers_own_end(self, rect: QRectF) -> bool:
         return any(end.sceneBoundingRect().intersects(rect) for end in (self.source, self.target))

@@ -57,6 +57,7 @@ class FlowScene(CanvasScene):
         self._connection_source: NodeItem | None = None
         self.setSceneRect(QRectF(-2000, -2000, 4000, 4000))
         self._card_index: RectIndex[NodeItem] = RectIndex()
+        self._label_index: RectIndex[EdgeItem] = RectIndex()
         self._reroute_areas: list[Rect] = []
         self._reroute_timer = QTimer(self)
         self._reroute_timer.setSingleShot(True)
@@ -115,6 +116,7 @@ class FlowScene(CanvasScene):
                 if edge in self.edges:
                     self.edges.remove(edge)
                     self.removeItem(edge)
+                    self._label_index.remove(edge)
             self.removeItem(item)
             gone = self._card_index.rect(item)
             self._card_index.remove(item)
@@ -147,6 +149,7 @@ class FlowScene(CanvasScene):
             edge.detach()
             self.removeItem(edge)
         self.edges = []
+        self._label_index = RectIndex()
         lanes: dict[tuple[str, str], int] = {}
         branching = {e.source for e in self.model.document.edges if e.condition_kind != "default"}
         for index, edge in enumerate(self.model.document.edges):
@@ -188,6 +191,15 @@ class FlowScene(CanvasScene):
 
     def cards_touching(self, area: QRectF) -> list[NodeItem]:
         return self._card_index.touching(area.left(), area.top(), area.right(), area.bottom())
+
+    def label_placed(self, edge: EdgeItem, rect: QRectF) -> None:
+        if rect.isNull() or edge.scene() is not self:
+            self._label_index.remove(edge)
+        else:
+            self._label_index.put(edge, (rect.left(), rect.top(), rect.right(), rect.bottom()))
+
+    def labels_touching(self, area: QRectF) -> list[EdgeItem]:
+        return self._label_index.touching(area.left(), area.top(), area.right(), area.bottom())
 
     def _reroute(self) -> None:
         moved: RectIndex[int] = RectIndex()

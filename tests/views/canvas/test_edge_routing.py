@@ -44,6 +44,16 @@ def crossings(scene):
     return behind, covered
 
 
+def overlapping_labels(scene):
+    labels = [(e.label_text(), e._label_rect) for e in scene.edges if not e._label_rect.isNull()]
+    return [
+        (text, other)
+        for i, (text, rect) in enumerate(labels)
+        for other, other_rect in labels[i + 1 :]
+        if rect.intersects(other_rect)
+    ], len(labels)
+
+
 def lay_out(qtbot, window, path):
     window.files.open_path(path, ask=False)
     window.view.setFocus()
@@ -74,6 +84,8 @@ def test_every_example_opens_with_no_arrow_or_label_under_a_card(qtbot, window, 
 def test_after_auto_layout_no_arrow_or_label_of_an_example_is_under_a_card(qtbot, window, example):
     lay_out(qtbot, window, EXAMPLES / f"{example}.burrflow")
     assert crossings(window.scene) == ([], [])
+    overlaps, labels = overlapping_labels(window.scene)
+    assert len(overlaps) <= labels // 50, overlaps  # none but in the 500-node flow
 
 
 @pytest.mark.parametrize("app", burr_demo_graphs(), ids=lambda p: p.parent.name)
@@ -88,6 +100,7 @@ def test_burrs_demo_graphs_lay_out_with_no_arrow_or_label_under_a_card(
     lay_out(qtbot, window, path)
     assert len(window.scene.edges) == len(graph["transitions"])
     assert crossings(window.scene) == ([], [])
+    assert overlapping_labels(window.scene)[0] == []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -96,6 +109,8 @@ def test_generated_flows_lay_out_with_no_arrow_or_label_under_a_card(qtbot, wind
     path.write_text(generate_flow(120, 220, seed=seed).model_dump_json())
     lay_out(qtbot, window, path)
     assert crossings(window.scene) == ([], [])
+    overlaps, labels = overlapping_labels(window.scene)
+    assert labels > 150 and len(overlaps) <= labels // 100, overlaps
 
 
 def three_cards(tmp_path):
