@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from burrdesk.engine.demo_research import record_research_run
+from burrdesk.model.data_location import default_database_path
+from burrdesk.model.run_database import RunDatabase
 from burrdesk.views.main_window import MainWindow
 
 EXAMPLES = Path(__file__).parents[2] / "resources" / "examples"
@@ -90,3 +92,35 @@ def test_help_lists_every_shortcut_and_finds_them(qtbot, window):
     qtbot.keyClicks(dialog.search, "F5")
     assert [(r[1], r[2]) for r in dialog.visible_rows()] == [("Run", "F5"), ("Stop", "Shift+F5")]
     dialog.close()
+
+
+def test_the_source_box_names_no_source_while_none_is_open(qtbot, data_dir):
+    """The default run database is listed at start, but not open: the box said "burrdesk runs"
+    over an empty runs list."""
+    with RunDatabase(default_database_path()):
+        pass
+    window = MainWindow()
+    qtbot.addWidget(window)
+    combo = window.timeline.panel.source_combo
+    assert combo.count() >= 1 and combo.currentIndex() == -1
+    assert combo.placeholderText() == "No runs open"
+    assert window.timeline.panel.database is None
+    window.undo_stack.setClean()
+
+
+def test_opening_a_flow_shows_the_runs_the_app_recorded(qtbot, window):
+    """`burrdesk FLOW` or File → Open with nothing in the timeline: the app's own database,
+    where this flow's runs are, is shown rather than an empty timeline."""
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    assert window.timeline.panel.database is None  # no runs recorded yet: nothing to show
+    with qtbot.waitSignal(window.run.panel.runStarted, timeout=15_000):
+        window.run.run_action.trigger()
+    qtbot.waitUntil(lambda: not window.run.panel.stop_button.isEnabled(), timeout=15_000)
+    window.timeline.panel.close_database()
+    window.timeline.window_assembled()  # as a new window lists its sources
+    window.files.open_path(EXAMPLES / "chatbot.burrflow", ask=False)
+    panel = window.timeline.panel
+    assert panel.database is not None and panel.database.path == default_database_path().resolve()
+    assert panel.source_combo.currentText() == "burrdesk runs"
+    assert panel.runs_model.rowCount() == 1
+    assert panel.runs_model.run_at(0).project == "counter"

@@ -71,9 +71,12 @@ class CanvasPart(WindowPart):
         self.zoom_label = QLabel("100%")
         window.outline.add_status_widget("zoom", self.zoom_label)
         window.view.zoomChanged.connect(self._show_zoom)
+        self.recorded.view.zoomChanged.connect(self._show_zoom)
+        self.stack.currentChanged.connect(lambda _index: self._show_zoom())
 
-    def _show_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{zoom * 100:.0f}%")
+    def _show_zoom(self, *_zoom: float) -> None:
+        """The zoom of the canvas in sight (the edited flow's or a recorded run's)."""
+        self.zoom_label.setText(f"{self.active_view().zoom() * 100:.0f}%")
 
     # --- which canvas shows ------------------------------------------------------------------
 

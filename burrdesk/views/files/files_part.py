@@ -190,6 +190,8 @@ class FilesPart(WindowPart):
             return False
         self.set_document(document, path)
         self._remember(path)
+        if not self.window.timeline.shows_runs():
+            self.window.timeline.open_default_database()  # where this flow's runs are recorded
         self.status_message(f"Opened {path}")
         return True
 

@@ -241,6 +241,7 @@ class TimelinePanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.source_combo.setMinimumContentsLength(18)
+        self.source_combo.setPlaceholderText("No runs open")
         self.run_filter = QLineEdit(runs_box)
         self.run_filter.setPlaceholderText("Filter runs by project, app id or partition")
         self.run_filter.setClearButtonEnabled(True)

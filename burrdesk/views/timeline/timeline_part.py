@@ -92,6 +92,16 @@ class TimelinePart(WindowPart):
         storage = default_storage_dir()
         if storage.is_dir():
             self.add_source("burr", storage)
+        self._show_source_row(-1)  # listed, not open: the box must not name one as shown
+
+    def open_default_database(self) -> bool:
+        """Shows the app's own run database, where runs of the flows opened here are recorded;
+        False when there is none yet."""
+        default = self.window.run.database_path()
+        return default.is_file() and self.open_run_database(default)
+
+    def shows_runs(self) -> bool:
+        return self._current_source() is not None
 
     def closing(self) -> None:
         self._stop_following()
@@ -117,9 +127,12 @@ class TimelinePart(WindowPart):
         return row
 
     def _show_source(self, kind: str, path: Path | str) -> None:
+        self._show_source_row(self.add_source(kind, path))
+
+    def _show_source_row(self, row: int) -> None:
         combo = self.panel.source_combo
         combo.blockSignals(True)
-        combo.setCurrentIndex(self.add_source(kind, path))
+        combo.setCurrentIndex(row)
         combo.blockSignals(False)
 
     def _source_chosen(self, row: int) -> None:

@@ -140,3 +140,40 @@ def test_a_run_from_code_shows_its_graph_drawn(qtbot, window, tmp_path):
     assert window.canvas.showing_recorded_flow
     assert "its graph, drawn from code" in window.canvas.recorded.title.text()
     assert list(window.canvas.recorded.scene.nodes) == ["only"]
+
+
+def test_the_status_bar_zoom_is_the_zoom_of_the_canvas_in_sight(qtbot, window, inventory_db):
+    """It showed the edited flow's zoom over a recorded flow drawn at another."""
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    window.view.zoom_to_fit()
+    edited = window.canvas.zoom_label.text()
+    assert edited == f"{window.view.zoom() * 100:.0f}%"
+    assert window.files.open_path(inventory_db)
+    recorded = window.canvas.recorded.view
+    qtbot.waitUntil(lambda: recorded.viewport().width() > 200, timeout=3000)
+    recorded.zoom_by(1 / 1.2)
+    shown = f"{recorded.zoom() * 100:.0f}%"
+    assert shown != edited and window.canvas.zoom_label.text() == shown
+    window.canvas.recorded.back_button.click()
+    assert window.canvas.zoom_label.text() == edited
+
+
+def darkest_text(widget) -> int:
+    """The lowest grey level drawn in the widget (its text, on a light background)."""
+    image = widget.grab().toImage()
+    return min(
+        image.pixelColor(x, y).lightness()
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    )
+
+
+def test_the_palette_looks_disabled_while_a_recorded_flow_shows(light, qtbot, window, inventory_db):
+    """Its icons greyed out but its names stayed black, as if one could still drag them."""
+    window.files.open_path(EXAMPLES / "counter.burrflow", ask=False)
+    kinds = window.node_palette.panel.kinds
+    enabled = darkest_text(kinds.viewport())
+    assert window.files.open_path(inventory_db)
+    assert not window.node_palette.panel.isEnabled()
+    disabled = darkest_text(kinds.viewport())
+    assert disabled > enabled + 60, (enabled, disabled)
