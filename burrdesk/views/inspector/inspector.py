@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.model.flow_validation import Problem, node_id_problem
+from burrdesk.model.flow_validation import Problem, node_id_problem, node_reads, node_writes
 from burrdesk.model.json_text import JsonTextError, parse_json_text
 from burrdesk.model.restricted_expression import ExpressionError, compile_expression
 from burrdesk.views.canvas.flow_editor_model import FlowEditorModel
@@ -401,6 +401,15 @@ class NodePage(QWidget):
         self.kind.setText(node.kind)
         self.reads.show_value(", ".join(node.reads))
         self.writes.show_value(", ".join(node.writes))
+        # An LLM or input node's settings imply keys its card lists: say so in the empty field.
+        for field, declared, implied in (
+            (self.reads, node.reads, node_reads(node)),
+            (self.writes, node.writes, node_writes(node)),
+        ):
+            extra = [key for key in implied if key not in declared]
+            field.setPlaceholderText(
+                f"{', '.join(extra)} (from its settings)" if extra else "key, key, ..."
+            )
         self.breakpoint.blockSignals(True)
         self.breakpoint.setChecked(node.breakpoint)
         self.breakpoint.blockSignals(False)
@@ -622,9 +631,18 @@ class Inspector(QScrollArea):
         for page in (self.flow_page, self.node_page, self.edge_page, self.message_page):
             self.pages.addWidget(page)
         self.setWidget(self.pages)
+        # It scrolls down, never sideways: a field cut at the right edge reads as broken.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._selection: tuple[str, Any] = ("flow", None)
         model.changed.connect(self.refresh)
         self.refresh()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """As narrow as the pages can be (and the scroll bar beside them), so the dock cannot
+        be dragged narrower than its fields."""
+        hint = super().minimumSizeHint()
+        width = self.pages.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(width + 2 * self.frameWidth(), hint.height())
 
     def push(self, command: Any) -> None:
         self.undo_stack.push(command)
