@@ -62,6 +62,7 @@ class AnnotationEditor(QWidget):
         self._verdicts = QButtonGroup(self)
         for button in (self.good_button, self.bad_button):
             button.setCheckable(True)
+            button.setObjectName("verdictButton")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setMinimumWidth(90)
             self._verdicts.addButton(button)
