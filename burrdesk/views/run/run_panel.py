@@ -46,7 +46,7 @@ class RunPanel(QWidget):
     nodeActive = Signal(str)
     nodeFailed = Signal(str, str)
     runEnded = Signal(int, str)
-    visitsChanged = Signal(dict, dict)
+    visitsChanged = Signal(object, object)
     streaming = Signal(str, str)  # speaker, the reply so far ("" when it is complete)
 
     def __init__(self, parent: QWidget | None = None):

@@ -32,7 +32,9 @@ class RunWorker(QObject):
     paused = Signal(str, str)  # next node id, reason ("breakpoint", "step", "pause")
     finished = Signal(int, str)  # run id, status: completed / stopped
     failed = Signal(int, str, str)  # run id, node id, "Type: message"
-    visited = Signal(dict, dict)  # runs per node id, traversals per "source->target"
+    # Runs per node id, traversals per "source->target", in the order first seen (`object`:
+    # a dict would cross threads as a QVariantMap, which sorts its keys).
+    visited = Signal(object, object)
     said = Signal(str, str)  # node label, text: what an LLM node answered (LLM steps are slow)
     streamed = Signal(str, str)  # node label, the reply so far, while an LLM node streams it
 

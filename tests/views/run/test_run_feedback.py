@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from burrdesk.model.flow_document import FlowDocument, FlowEdge, FlowNode
 from burrdesk.views.canvas.undo_commands import EditNodeCommand
 
 EXAMPLES = Path(__file__).parents[3] / "resources" / "examples"
@@ -65,3 +66,41 @@ def test_another_flows_input_form_is_gone_when_a_run_starts(qtbot, window):
         window.run.run_action.trigger()
     assert not panel.input_box.isVisible() and panel.input_fields == {}
     assert _log(window)[0].startswith("Run ") and " of counter " in _log(window)[0]
+
+
+def test_a_log_line_covering_several_steps_names_their_actions_in_the_order_they_ran(
+    qtbot, window, tmp_path
+):
+    """ "steps 0–3 · alpha, done, mid, zeta": the names crossed threads in a QVariantMap, which
+    sorted them."""
+    order = ["zeta", "alpha", "mid", "done"]
+    nodes = [
+        FlowNode(
+            id=name,
+            kind="python",
+            writes=["n"],
+            code=f"def {name}(state):\n    return state.update(n=state['n'] + 1)\n",
+        )
+        for name in order[:-1]
+    ]
+    document = FlowDocument(
+        name="quick",
+        state={"n": 0},
+        entrypoint="zeta",
+        nodes=[*nodes, FlowNode(id="done", kind="end")],
+        edges=[FlowEdge(source=a, target=b) for a, b in zip(order, order[1:], strict=False)],
+    )
+    path = tmp_path / "quick.burrflow"
+    document.save(path)
+    window.files.open_path(path, ask=False)
+    with qtbot.waitSignal(window.run.panel.runEnded, timeout=15_000):
+        window.run.run_action.trigger()
+    lines = [
+        [name.split(" ×")[0] for name in match[1].split(", ")]
+        for line in _log(window)
+        if (match := re.fullmatch(r"steps? [\d–]+ · (.+)", line))
+    ]
+    several = [names for names in lines if len(names) > 1]
+    assert several, lines  # four quick steps: progress coalesces them
+    for names in several:
+        assert names == sorted(names, key=order.index), lines
