@@ -12,9 +12,9 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from burrdesk.model.edge_route import Rect
-
 Key = TypeVar("Key", bound=Hashable)
+Rect = tuple[float, float, float, float]
+"""left, top, right, bottom"""
 
 
 class RectIndex(Generic[Key]):

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.model.edge_route import Rect, route_runs
+from burrdesk.model.edge_route import route_runs
 from burrdesk.model.flow_document import FlowEdge
 from burrdesk.model.flow_validation import Problem
+from burrdesk.model.rect_index import Rect
 from burrdesk.views.canvas.canvas_scene import CanvasScene
 from burrdesk.views.canvas.card_style import OUTLINE_DETAIL, canvas_color
 from burrdesk.views.canvas.node_item import NodeItem

@@ -20,10 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.model.edge_route import Rect
 from burrdesk.model.flow_document import FlowEdge, FlowNode
 from burrdesk.model.flow_validation import Problem
-from burrdesk.model.rect_index import RectIndex
+from burrdesk.model.rect_index import Rect, RectIndex
 from burrdesk.views import theme
 from burrdesk.views.canvas.canvas_scene import CanvasScene
 from burrdesk.views.canvas.card_style import canvas_color

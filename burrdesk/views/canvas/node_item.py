@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from burrdesk.model.edge_route import Rect
 from burrdesk.model.flow_document import FlowNode
 from burrdesk.model.flow_layout import NODE_WIDTH
 from burrdesk.model.flow_validation import Problem, node_reads, node_writes
+from burrdesk.model.rect_index import Rect
 from burrdesk.views import theme
 from burrdesk.views.canvas.canvas_scene import CanvasScene
 from burrdesk.views.canvas.card_style import (
