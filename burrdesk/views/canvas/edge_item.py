@@ -242,6 +242,11 @@ class EdgeItem(QGraphicsPathItem):
     def _covers_own_end(self, rect: QRectF) -> bool:
         return any(end.sceneBoundingRect().intersects(rect) for end in (self.source, self.target))
 
+    @property
+    def label_rect(self) -> QRectF:
+        """Where the label is drawn, in scene coordinates (null: the arrow has none)."""
+        return QRectF(self._label_rect)
+
     def label_text(self) -> str:
         text = self.edge.condition_label or ("otherwise" if self.otherwise else "")
         if self.traversed:

@@ -38,14 +38,14 @@ def crossings(scene):
             rect = card_rect(card)
             if card is not edge.source and card is not edge.target and stroke.intersects(rect):
                 behind.append((edge.edge.source, edge.edge.target, card.node_id))
-            label = edge._label_rect
+            label = edge.label_rect
             if not label.isNull() and label.intersects(rect):
                 covered.append((edge.label_text(), card.node_id))
     return behind, covered
 
 
 def overlapping_labels(scene):
-    labels = [(e.label_text(), e._label_rect) for e in scene.edges if not e._label_rect.isNull()]
+    labels = [(e.label_text(), e.label_rect) for e in scene.edges if not e.label_rect.isNull()]
     return [
         (text, other)
         for i, (text, rect) in enumerate(labels)
@@ -159,7 +159,7 @@ def test_dragging_a_card_into_an_arrows_way_sends_the_arrow_around_it_and_back(
     qtbot.waitUntil(lambda: crossings(window.scene) == ([], []), timeout=2000)
     routed = arrow.path().boundingRect()
     assert routed.top() < c.top() or routed.bottom() > c.bottom()  # around it
-    assert not arrow._label_rect.intersects(c)
+    assert not arrow.label_rect.intersects(c)
 
     drag_card(window, "c", QPointF(530, 500))
     qtbot.waitUntil(lambda: arrow.path().boundingRect().height() < 1, timeout=2000)
